@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# Builds every tagalloc artefact from src/. Idempotent. The only file that holds compiler flags.
+#   bash build.sh            everything
+#   bash build.sh native     only the named steps (native module wasi emscripten examples web deps)
+# When a tool is missing it installs the Debian packages itself as root, else prints the
+# apt-get line and fails.
+set -euo pipefail
+cd "$(dirname "$0")"
+export NODE_PATH=${NODE_PATH:-/usr/share/nodejs} # Debian's emcc needs it
+
+APT_PACKAGES="clang lld llvm wasi-libc libclang-rt-dev-wasm32 libclang-rt-14-dev emscripten binaryen wabt chromium"
+CORE="src/heap.c src/index.c src/check.c src/events.c"
+WASI_SYSROOT=/usr
+
+need_tools() {
+    local missing=()
+    command -v clang >/dev/null || missing+=(clang)
+    command -v wasm-ld >/dev/null || missing+=(wasm-ld)
+    command -v llvm-ar >/dev/null || missing+=(llvm-ar)
+    command -v wasm-opt >/dev/null || missing+=(wasm-opt)
+    command -v wasm-objdump >/dev/null || missing+=(wasm-objdump)
+    command -v emcc >/dev/null || missing+=(emcc)
+    command -v chromium >/dev/null || missing+=(chromium)
+    [ -f /usr/lib/wasm32-wasi/libc.a ] || missing+=(wasi-libc)
+    compgen -G "/usr/lib/llvm-*/lib/clang/*/lib/wasi/libclang_rt.builtins-wasm32.a" >/dev/null ||
+        missing+=(libclang-rt-dev-wasm32)
+    compgen -G "/usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a" >/dev/null ||
+        missing+=(libclang-rt-14-dev)
+    [ ${#missing[@]} -eq 0 ] && return 0
+    if [ "$(id -u)" = 0 ]; then
+        echo "build.sh: installing ${missing[*]} (Debian packages)"
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $APT_PACKAGES >/dev/null
+    else
+        echo "build.sh: missing ${missing[*]}; run: sudo apt-get install -y $APT_PACKAGES" >&2
+        exit 1
+    fi
+}
+
+bytes() { printf '%8d bytes  %s\n' "$(stat -c %s "$1")" "$1"; }
+
+# Native: the core over a fixed arena, tagalloc_* names only, for tests, fuzzing, benchmarks.
+NATIVE_FLAGS="-std=c11 -Wall -Wextra -Werror -O2 -g -fvisibility=hidden"
+build_native() {
+    mkdir -p build/native
+    local objs=()
+    for f in $CORE src/grow.c; do
+        clang $NATIVE_FLAGS -c "$f" -o "build/native/$(basename "${f%.c}").o"
+        objs+=("build/native/$(basename "${f%.c}").o")
+    done
+    rm -f build/native/libtagalloc.a
+    llvm-ar rcs build/native/libtagalloc.a "${objs[@]}"
+    bytes build/native/libtagalloc.a
+}
+
+build_module() { :; }
+# Drop-in libraries: the core with segregated fit only, plus src/libc.c, which defines the standard
+# allocator names so libc's own malloc is never linked; misuse traps, as glibc aborts.
+DROPIN_DEFINES="-DTAGALLOC_ALL_POLICIES=0 -DTAGALLOC_TRAP_ON_MISUSE=1"
+
+# wasm32-wasi: link it before libc: clang --target=wasm32-wasi prog.c build/wasi/libtagalloc.a
+WASI_FLAGS="--target=wasm32-wasi --sysroot=$WASI_SYSROOT -std=c11 -Wall -Wextra -Werror -Oz"
+build_wasi() {
+    mkdir -p build/wasi
+    local objs=()
+    for f in $CORE src/grow.c src/libc.c; do
+        local bulk=-mbulk-memory # memcpy in one instruction; clang 14 then fails on errno's TLS
+        [ "$f" = src/libc.c ] && bulk=
+        clang $WASI_FLAGS $bulk $DROPIN_DEFINES -c "$f" -o "build/wasi/$(basename "${f%.c}").o"
+        objs+=("build/wasi/$(basename "${f%.c}").o")
+    done
+    rm -f build/wasi/libtagalloc.a
+    llvm-ar rcs build/wasi/libtagalloc.a "${objs[@]}"
+    bytes build/wasi/libtagalloc.a
+}
+
+# Emscripten: link with -sMALLOC=none: emcc prog.c build/emscripten/libtagalloc.a -sMALLOC=none
+EMCC_FLAGS="-std=c11 -Wall -Wextra -Werror -Oz"
+build_emscripten() {
+    mkdir -p build/emscripten
+    local objs=()
+    for f in $CORE src/grow.c src/libc.c; do
+        emcc $EMCC_FLAGS $DROPIN_DEFINES -c "$f" -o "build/emscripten/$(basename "${f%.c}").o"
+        objs+=("build/emscripten/$(basename "${f%.c}").o")
+    done
+    rm -f build/emscripten/libtagalloc.a
+    emar rcs build/emscripten/libtagalloc.a "${objs[@]}"
+    bytes build/emscripten/libtagalloc.a
+}
+
+# Examples of the drop-ins. The wasi programs keep wasm-ld's name section (linked without -O,
+# which would make clang run wasm-opt, and wasm-opt drops names), so test/dropin.test.js can tell
+# that no dlmalloc function was linked; double-free.dlmalloc.wasi.wasm is the same program on
+# wasi-libc's own malloc: the control that shows what the test looks for.
+WASI_LINK_FLAGS="--target=wasm32-wasi --sysroot=$WASI_SYSROOT -Wl,--strip-debug"
+EMCC_EXAMPLE_FLAGS="-Oz -sMALLOC=none -sALLOW_MEMORY_GROWTH=1 -sSINGLE_FILE -sEXIT_RUNTIME=1"
+build_examples() {
+    mkdir -p build/examples
+    local name
+    for name in libc-demo double-free; do
+        clang $WASI_FLAGS -Isrc -c "examples/$name.c" -o "build/examples/$name.wasi.o"
+        clang $WASI_LINK_FLAGS "build/examples/$name.wasi.o" build/wasi/libtagalloc.a \
+            -o "build/examples/$name.wasi.wasm"
+        emcc $EMCC_FLAGS -Isrc $EMCC_EXAMPLE_FLAGS "examples/$name.c" build/emscripten/libtagalloc.a \
+            -o "build/examples/$name.emscripten.js"
+        bytes "build/examples/$name.wasi.wasm"
+        bytes "build/examples/$name.emscripten.js"
+    done
+    clang $WASI_LINK_FLAGS build/examples/double-free.wasi.o \
+        -o build/examples/double-free.dlmalloc.wasi.wasm
+    bytes build/examples/double-free.dlmalloc.wasi.wasm
+}
+
+build_web() { :; }
+
+build_deps() {
+    [ -d node_modules ] || npm ci --no-audit --no-fund
+}
+
+need_tools
+steps=("$@")
+[ ${#steps[@]} -gt 0 ] || steps=(deps native module wasi emscripten examples web)
+for step in "${steps[@]}"; do "build_$step"; done

@@ -1,0 +1,373 @@
+/* The heap's operations: placing, splitting, freeing, merging, growing, resizing.
+ * The layout and invariants they keep are in heap.h; the free-chunk index is index.c. */
+#include "heap.h"
+
+#if TAGALLOC_TRAP_ON_MISUSE
+static void trap_on_misuse(int code, void *pointer) {
+    (void)code, (void)pointer;
+    __builtin_trap(); /* as glibc aborts on a double free: misuse must not go unnoticed */
+}
+#define DEFAULT_ERROR_HANDLER trap_on_misuse
+#else
+#define DEFAULT_ERROR_HANDLER 0
+#endif
+
+heap the_heap = {
+    .limit = UINTPTR_MAX,
+    .policy = TAGALLOC_FIT_SEGREGATED,
+    .coalescing = TAGALLOC_COALESCE_IMMEDIATE,
+    .on_error = DEFAULT_ERROR_HANDLER,
+};
+
+/* Lays out an empty heap (just the end tag) at the platform's base, once. */
+static bool heap_ready(heap *h) {
+    if (h->start) return true;
+    uintptr_t base = grow_base();
+    uintptr_t start = ((base + TAG_BYTES + ALIGN - 1) & ~(uintptr_t)(ALIGN - 1)) - TAG_BYTES;
+#if !defined(__wasm__)
+    h->origin = base;
+#endif
+    if (start + TAG_BYTES > h->limit || !grow_reserve(start + TAG_BYTES)) return false;
+    h->start = h->end = (chunk *)start;
+    *chunk_head(h->end) = TAG_USED | TAG_PREV_USED; /* chunk 0 never merges backwards */
+    return true;
+}
+
+static void note_peaks(heap *h) {
+    uint32_t heap_size = (uint32_t)(h->end + TAG_BYTES - h->start);
+    if (h->in_use > h->peak_in_use) h->peak_in_use = h->in_use;
+    if (heap_size > h->peak_heap) h->peak_heap = heap_size;
+}
+
+/* Records a refused call; for a bad pointer also counts it and runs the handler. */
+static void *refuse(heap *h, int code, const void *pointer) {
+    h->last_error = code;
+    if (code <= TAGALLOC_ERR_CORRUPTED_CHUNK) {
+        h->bad_frees++;
+        if (h->on_error) h->on_error(code, (void *)pointer);
+    }
+    return 0;
+}
+
+/* Absorbs b, the chunk right after a, into a; b is off the index. a keeps its used state. */
+static chunk *merge(heap *h, chunk *a, chunk *b) {
+    uint32_t size = chunk_size(a) + chunk_size(b);
+    chunk_set(a, size, chunk_is_used(a));
+    chunk_set_prev_used(chunk_next(a), chunk_is_used(a));
+    if (h->rover == chunk_link(b)) h->rover = chunk_link(a); /* the rover stays on a chunk */
+    event_record(TAGALLOC_EVENT_MERGE, a, size);
+    return a;
+}
+
+/* Turns used chunk c free, merges it with free neighbours (immediate mode) and indexes it. */
+static chunk *release(heap *h, chunk *c) {
+    uint32_t size = chunk_size(c);
+    h->in_use -= size;
+    chunk_set(c, size, false);
+    chunk *next = chunk_next(c);
+    chunk_set_prev_used(next, false);
+    if (h->coalescing == TAGALLOC_COALESCE_DEFERRED) {
+        h->loose = true;
+    } else {
+        if (!chunk_is_used(next)) { /* [this][free] -> [this + next] */
+            index_remove(h, next);
+            c = merge(h, c, next);
+        }
+        if (!chunk_is_prev_used(c)) { /* [free][this] -> [prev + this] */
+            chunk *prev = chunk_prev(c);
+            index_remove(h, prev);
+            c = merge(h, prev, c);
+        }
+    }
+    index_insert(h, c);
+    return c;
+}
+
+/* Gives the tail of used chunk c beyond `size` bytes back to the heap, when it can be a chunk. */
+static void shrink(heap *h, chunk *c, uint32_t size) {
+    uint32_t have = chunk_size(c);
+    if (have - size < CHUNK_MIN) return; /* too small to stand alone: stays in the payload */
+    chunk_set(c, size, true);
+    chunk *tail = c + size;
+    *chunk_head(tail) = (have - size) | TAG_USED | TAG_PREV_USED;
+    event_record(TAGALLOC_EVENT_SPLIT, tail, have - size);
+    release(h, tail);
+}
+
+/* One pass over the heap merging every run of touching free chunks (deferred coalescing). */
+static void merge_all(heap *h) {
+    for (chunk *c = h->start; !chunk_is_end(c); c = chunk_next(c)) {
+        if (chunk_is_used(c) || chunk_is_used(chunk_next(c))) continue;
+        index_remove(h, c);
+        while (!chunk_is_used(chunk_next(c))) { /* [free][free]... -> [one free chunk] */
+            chunk *next = chunk_next(c);
+            index_remove(h, next);
+            c = merge(h, c, next);
+        }
+        index_insert(h, c);
+    }
+    h->loose = false;
+}
+
+/* Extends the heap so that its last chunk is free and at least `size` bytes; returns that
+ * chunk, off the index, or NULL (nothing changed) when the platform or the limit says no. */
+static chunk *heap_grow(heap *h, uint32_t size) {
+    chunk *last = chunk_is_prev_used(h->end) ? 0 : chunk_prev(h->end);
+    uint32_t more = size - (last ? chunk_size(last) : 0); /* absorb a free last chunk: grow less */
+    uintptr_t new_end = (uintptr_t)h->end + more;
+    if (new_end < (uintptr_t)h->end || new_end + TAG_BYTES > h->limit ||
+        new_end - (uintptr_t)h->start > CHUNK_SIZE_MAX || !grow_reserve(new_end + TAG_BYTES))
+        return 0;
+    chunk *fresh = h->end; /* the old end tag becomes the new chunk's head, PREV_USED kept */
+    h->end = (chunk *)new_end;
+    *chunk_head(h->end) = TAG_USED;
+    chunk_set(fresh, more, false);
+    event_record(TAGALLOC_EVENT_GROW, fresh, more);
+    if (!last) return fresh;
+    index_remove(h, last);
+    return merge(h, last, fresh);
+}
+
+/* A used chunk of at least `size` bytes, or NULL. */
+static chunk *heap_allocate(heap *h, uint32_t size) {
+    chunk *c = index_find(h, size);
+    if (!c && h->loose) { /* deferred coalescing: merge on demand before growing */
+        merge_all(h);
+        c = index_find(h, size);
+    }
+    if (c) {
+        index_remove(h, c);
+    } else if (!(c = heap_grow(h, size))) {
+        return 0;
+    }
+    uint32_t have = chunk_size(c);
+    chunk_set(c, have, true);
+    chunk_set_prev_used(chunk_next(c), true);
+    h->in_use += have;
+    event_record(TAGALLOC_EVENT_PLACE, c, have);
+    shrink(h, c, size);
+    h->rover = chunk_link(chunk_next(c)); /* the remainder, if split; else the chunk after */
+    return c;
+}
+
+/* The used chunk behind a payload the caller hands back, or NULL after refusing it.
+ * The release-build check: inside the heap and aligned; the head reads as a used chunk that
+ * fits the heap; the next head says its predecessor is used and fits the heap too; a free
+ * predecessor's foot and head agree. A few loads and compares a call. */
+static chunk *chunk_verify(heap *h, const void *payload) {
+    uintptr_t p = (uintptr_t)payload;
+    if (!h->start || p < (uintptr_t)chunk_payload(h->start) || p >= (uintptr_t)h->end ||
+        p % ALIGN)
+        return refuse(h, TAGALLOC_ERR_INVALID_POINTER, payload);
+    chunk *c = chunk_from_payload(payload);
+    uint32_t room = (uint32_t)(h->end - c), size = chunk_size(c);
+    bool fits = size >= CHUNK_MIN && size <= room;
+    if (fits && !chunk_is_used(c) && *chunk_foot(c) == size)
+        return refuse(h, TAGALLOC_ERR_DOUBLE_FREE, payload);
+    if (!fits || !chunk_is_used(c)) return refuse(h, TAGALLOC_ERR_CORRUPTED_CHUNK, payload);
+    chunk *next = c + size;
+    uint32_t next_size = chunk_size(next);
+    bool next_ok = chunk_is_prev_used(next) &&
+                   (next == h->end ? chunk_is_used(next)
+                                   : next_size >= CHUNK_MIN && next_size <= room - size);
+    if (next_ok && !chunk_is_prev_used(c)) {
+        uint32_t prev_size = ((const tag *)c)[-1];
+        next_ok = prev_size >= CHUNK_MIN && prev_size <= (uint32_t)(c - h->start) &&
+                  (*chunk_head(c - prev_size) & ~TAG_PREV_USED) == prev_size;
+    }
+    if (!next_ok) return refuse(h, TAGALLOC_ERR_CORRUPTED_CHUNK, payload);
+#if TAGALLOC_DEBUG >= 2
+    chunk *walk = h->start; /* the debug build also proves c is a chunk: a pointer into a
+                             * payload cannot pass by looking like one */
+    while (walk < c) walk = chunk_next(walk);
+    if (walk != c) return refuse(h, TAGALLOC_ERR_CORRUPTED_CHUNK, payload);
+#endif
+    return c;
+}
+
+static bool request_fits(heap *h, size_t request) {
+    if (request <= REQUEST_MAX && heap_ready(h)) return true;
+    refuse(h, TAGALLOC_ERR_OUT_OF_MEMORY, 0);
+    return false;
+}
+
+TAGALLOC_EXPORT(tagalloc_malloc) void *tagalloc_malloc(size_t request) {
+    heap *h = &the_heap;
+    event_clear();
+    h->last_error = TAGALLOC_ERR_NONE;
+    if (!request_fits(h, request)) return 0;
+    chunk *c = heap_allocate(h, chunk_size_for(request));
+    if (!c) return refuse(h, TAGALLOC_ERR_OUT_OF_MEMORY, 0);
+    note_peaks(h);
+    TAGALLOC_CHECK_HEAP();
+    return chunk_payload(c);
+}
+
+TAGALLOC_EXPORT(tagalloc_free) void tagalloc_free(void *payload) {
+    heap *h = &the_heap;
+    event_clear();
+    h->last_error = TAGALLOC_ERR_NONE;
+    if (!payload) return;
+    chunk *c = chunk_verify(h, payload);
+    if (!c) return;
+    event_record(TAGALLOC_EVENT_FREE, c, chunk_size(c));
+#if TAGALLOC_DEBUG >= 2
+    __builtin_memset(payload, 0xdf, chunk_size(c) - TAG_BYTES); /* use after free reads junk */
+#endif
+    release(h, c);
+    TAGALLOC_CHECK_HEAP();
+}
+
+TAGALLOC_EXPORT(tagalloc_calloc) void *tagalloc_calloc(size_t count, size_t size) {
+    size_t request;
+    if (__builtin_mul_overflow(count, size, &request)) {
+        event_clear();
+        return refuse(&the_heap, TAGALLOC_ERR_OUT_OF_MEMORY, 0);
+    }
+    void *payload = tagalloc_malloc(request);
+    if (payload) __builtin_memset(payload, 0, request);
+    return payload;
+}
+
+/* Resizes used chunk c to `size` bytes without moving it, or returns false (nothing changed). */
+static bool resize_in_place(heap *h, chunk *c, uint32_t size) {
+    uint32_t have = chunk_size(c);
+    if (have < size) {
+        chunk *next = chunk_next(c);
+        bool next_free = !chunk_is_used(next);
+        if (next_free && have + chunk_size(next) >= size) {
+            index_remove(h, next);
+        } else if (chunk_is_end(next_free ? chunk_next(next) : next)) {
+            if (!(next = heap_grow(h, size - have))) return false; /* c is last: extend the heap */
+        } else {
+            return false;
+        }
+        h->in_use += chunk_size(next);
+        merge(h, c, next); /* [this][free] -> [this + next] */
+    }
+    shrink(h, c, size);
+    return true;
+}
+
+TAGALLOC_EXPORT(tagalloc_realloc) void *tagalloc_realloc(void *payload, size_t request) {
+    if (!payload) return tagalloc_malloc(request);
+    heap *h = &the_heap;
+    event_clear();
+    h->last_error = TAGALLOC_ERR_NONE;
+    chunk *c = chunk_verify(h, payload);
+    if (!c || !request_fits(h, request)) return 0;
+    uint32_t size = chunk_size_for(request);
+    if (!resize_in_place(h, c, size)) {
+        chunk *moved = heap_allocate(h, size);
+        if (!moved) return refuse(h, TAGALLOC_ERR_OUT_OF_MEMORY, 0);
+        uint32_t keep = chunk_size(c) < size ? chunk_size(c) : size;
+        __builtin_memcpy(chunk_payload(moved), payload, keep - TAG_BYTES);
+        release(h, c);
+        c = moved;
+    }
+    note_peaks(h);
+    TAGALLOC_CHECK_HEAP();
+    return chunk_payload(c);
+}
+
+TAGALLOC_EXPORT(tagalloc_aligned_alloc)
+void *tagalloc_aligned_alloc(size_t alignment, size_t request) {
+    heap *h = &the_heap;
+    if (alignment <= TAGALLOC_ALIGNMENT && alignment && !(alignment & (alignment - 1)))
+        return tagalloc_malloc(request); /* every payload is this aligned already */
+    event_clear();
+    h->last_error = TAGALLOC_ERR_NONE;
+    if (!alignment || (alignment & (alignment - 1)) || alignment > TAGALLOC_ALIGN_MAX)
+        return refuse(h, TAGALLOC_ERR_BAD_ALIGNMENT, 0);
+    size_t slack = alignment + CHUNK_MIN; /* room to cut off a leading gap that is a chunk */
+    if (request > REQUEST_MAX - slack || !request_fits(h, request + slack)) return 0;
+    chunk *c = heap_allocate(h, chunk_size_for(request + slack));
+    if (!c) return refuse(h, TAGALLOC_ERR_OUT_OF_MEMORY, 0);
+    uintptr_t payload = (uintptr_t)chunk_payload(c);
+    if (payload % alignment) {
+        uint32_t gap = (uint32_t)(((payload + CHUNK_MIN + alignment - 1) & ~(alignment - 1)) - payload);
+        uint32_t have = chunk_size(c);
+        chunk_set(c, gap, true); /* [gap][aligned chunk] -> the gap goes back as a free chunk */
+        chunk *aligned = c + gap;
+        *chunk_head(aligned) = (have - gap) | TAG_USED | TAG_PREV_USED;
+        release(h, c);
+        c = aligned;
+    }
+    shrink(h, c, chunk_size_for(request));
+    note_peaks(h);
+    TAGALLOC_CHECK_HEAP();
+    return chunk_payload(c);
+}
+
+TAGALLOC_EXPORT(tagalloc_usable_size) size_t tagalloc_usable_size(const void *payload) {
+    heap *h = &the_heap;
+    event_clear();
+    h->last_error = TAGALLOC_ERR_NONE;
+    if (!payload) return 0;
+    chunk *c = chunk_verify(h, payload);
+    return c ? chunk_size(c) - TAG_BYTES : 0;
+}
+
+TAGALLOC_EXPORT(tagalloc_set_policy) int tagalloc_set_policy(int policy) {
+    heap *h = &the_heap;
+    bool known = TAGALLOC_ALL_POLICIES ? policy >= TAGALLOC_FIT_FIRST && policy <= TAGALLOC_FIT_SEGREGATED
+                                       : policy == TAGALLOC_FIT_SEGREGATED;
+    if (!known) return -1;
+    int previous = h->policy;
+    h->policy = policy;
+    if (policy != previous && h->start) index_rebuild(h);
+    TAGALLOC_CHECK_HEAP();
+    return previous;
+}
+
+TAGALLOC_EXPORT(tagalloc_get_policy) int tagalloc_get_policy(void) { return the_heap.policy; }
+
+TAGALLOC_EXPORT(tagalloc_set_coalescing) int tagalloc_set_coalescing(int mode) {
+    heap *h = &the_heap;
+    if (mode != TAGALLOC_COALESCE_IMMEDIATE && mode != TAGALLOC_COALESCE_DEFERRED) return -1;
+    int previous = h->coalescing;
+    h->coalescing = mode;
+    if (mode == TAGALLOC_COALESCE_IMMEDIATE && h->loose) merge_all(h); /* I3 holds again */
+    TAGALLOC_CHECK_HEAP();
+    return previous;
+}
+
+TAGALLOC_EXPORT(tagalloc_get_coalescing) int tagalloc_get_coalescing(void) {
+    return the_heap.coalescing;
+}
+
+TAGALLOC_EXPORT(tagalloc_rover) uintptr_t tagalloc_rover(void) {
+    const heap *h = &the_heap;
+    if (!h->start || h->start == h->end) return 0;
+    chunk *c = h->rover ? chunk_at(h->rover) : h->start;
+    return (uintptr_t)chunk_payload(chunk_is_end(c) ? h->start : c); /* the search wraps */
+}
+
+TAGALLOC_EXPORT(tagalloc_set_heap_limit) size_t tagalloc_set_heap_limit(size_t bytes) {
+    heap *h = &the_heap;
+    uintptr_t base = grow_base();
+    size_t previous = h->limit == UINTPTR_MAX ? SIZE_MAX : (size_t)(h->limit - base);
+    h->limit = bytes > UINTPTR_MAX - base ? UINTPTR_MAX : base + bytes;
+    return previous;
+}
+
+TAGALLOC_EXPORT(tagalloc_reset) void tagalloc_reset(void) {
+    heap *h = &the_heap;
+    heap fresh = {
+        .limit = h->limit,
+        .policy = h->policy,
+        .coalescing = h->coalescing,
+        .on_error = h->on_error,
+    };
+    *h = fresh;
+    event_clear();
+}
+
+TAGALLOC_EXPORT(tagalloc_last_error) int tagalloc_last_error(void) { return the_heap.last_error; }
+
+TAGALLOC_EXPORT(tagalloc_set_error_handler)
+tagalloc_error_handler *tagalloc_set_error_handler(tagalloc_error_handler *handler) {
+    tagalloc_error_handler *previous = the_heap.on_error;
+    the_heap.on_error = handler;
+    return previous;
+}

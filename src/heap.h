@@ -1,0 +1,166 @@
+/* The chunk layout and the heap invariants: drawn here once, above the code that depends on them.
+ * Only this header does pointer arithmetic on tags; policy code calls chunk_next() and friends.
+ *
+ *        chunk                                                  chunk + size
+ *        v                                                                 v
+ *        +------+--------------------------------------------------+------+
+ *        | head | payload                                  (used)  ..... |   no foot: the
+ *        | head | next | prev | ...                        (free)  | foot |   payload runs on
+ *        +------+--------------------------------------------------+------+
+ *               ^ payload = chunk + TAG_BYTES, aligned to TAGALLOC_ALIGNMENT
+ *
+ *   head = size | TAG_USED? | TAG_PREV_USED?      foot (free chunks only) = size
+ *   size % TAGALLOC_ALIGNMENT == 0, size >= CHUNK_MIN, tags are 4 bytes (uint32_t) everywhere.
+ *
+ * A used chunk carries only its head: TAG_PREV_USED in the next head says that the chunk before
+ * is used, so a merge never reads a foot that is not there. That saves 4 bytes a used chunk
+ * (a request of n bytes takes align_up(n + 4) bytes, not align_up(n + 8)). next/prev are the
+ * free-index links, stored as 32-bit offsets from the heap's origin (0 on wasm32, so there
+ * they are plain addresses); 0 is the end of a list.
+ *
+ *   heap start                                                                   heap end
+ *   v                                                                                   v
+ *   +---------+---------+-- ... --+---------+------+
+ *   | chunk 0 | chunk 1 |         | chunk n | end  |   the end tag is a head of size 0, used:
+ *   +---------+---------+-- ... --+---------+------+   walks stop at it, merges never pass it
+ *   chunk 0's TAG_PREV_USED is set, so nothing ever merges backwards off the heap's start;
+ *   the start is placed so that chunk 0's payload is aligned.
+ *
+ *   I1 a chunk's size is aligned and >= CHUNK_MIN; a free chunk's foot equals its size
+ *   I2 chunks tile [heap start, end tag) exactly; the end tag is size 0, used
+ *   I3 no two free chunks touch (immediate coalescing; deferred allows it until a merge pass)
+ *   I4 a chunk is on the free index iff it is free, in the bin (or address order) its policy
+ *      says; list links agree both ways; a bin's bitmap bit is set iff the bin is non-empty
+ *   I5 a chunk's TAG_PREV_USED bit equals the used state of the chunk before it
+ *   I6 the rover is a chunk (or 0); the in_use count equals the sum of used chunk sizes      */
+#ifndef TAGALLOC_HEAP_H
+#define TAGALLOC_HEAP_H
+
+#include "tagalloc.h"
+
+typedef uint32_t tag;  /* a head or foot word */
+typedef uint32_t link; /* a free-index link: offset from the heap's origin, 0 = none */
+typedef unsigned char chunk; /* a chunk is addressed by its head tag */
+
+#define TAG_BYTES ((uint32_t)sizeof(tag))
+#define LINK_BYTES ((uint32_t)sizeof(link))
+#define TAG_USED 1u
+#define TAG_PREV_USED 2u
+#define TAG_FLAGS (TAGALLOC_ALIGNMENT - 1)
+#define ALIGN ((uint32_t)TAGALLOC_ALIGNMENT)
+#define CHUNK_MIN align_up(2 * TAG_BYTES + 2 * LINK_BYTES, ALIGN)
+#define CHUNK_SIZE_MAX (UINT32_MAX & ~(uint32_t)(TAGALLOC_ALIGN_MAX - 1)) /* sizes fit in a tag */
+#define REQUEST_MAX (CHUNK_SIZE_MAX - TAG_BYTES - ALIGN) /* larger requests fail up front */
+
+_Static_assert((TAGALLOC_ALIGNMENT & (TAGALLOC_ALIGNMENT - 1)) == 0, "alignment is a power of two");
+_Static_assert(TAGALLOC_ALIGNMENT >= 8, "the low 3 bits of a size are free for flags");
+_Static_assert(TAGALLOC_ALIGNMENT <= TAGALLOC_ALIGN_MAX, "aligned_alloc covers the default");
+
+static inline uint32_t align_up(uint32_t n, uint32_t alignment) {
+    return (n + alignment - 1) & ~(alignment - 1);
+}
+
+/* ---- Checks in three strengths ----------------------------------------------------------- */
+
+#if TAGALLOC_DEBUG >= 1
+#define TAGALLOC_ASSERT(cond) ((cond) ? (void)0 : __builtin_trap())
+#else
+#define TAGALLOC_ASSERT(cond) ((void)0)
+#endif
+#if TAGALLOC_DEBUG >= 2
+#define TAGALLOC_CHECK_HEAP() (tagalloc_check() == TAGALLOC_CHECK_OK ? (void)0 : __builtin_trap())
+#else
+#define TAGALLOC_CHECK_HEAP() ((void)0)
+#endif
+
+/* ---- The heap ------------------------------------------------------------------------------ */
+
+#define BIN_SUB_LOG2 3                     /* each power-of-two range splits into 8 bins */
+#define BIN_SUBS (1u << BIN_SUB_LOG2)
+#define BIN_LINEAR_LOG2 (BIN_SUB_LOG2 + __builtin_ctz(ALIGN)) /* below 2^this: one bin a size */
+#define BIN_COUNT (BIN_SUBS + (32 - BIN_LINEAR_LOG2) * BIN_SUBS)
+#define BIN_WORDS ((BIN_COUNT + 31) / 32)
+_Static_assert(BIN_WORDS <= 32, "one summary word indexes every bitmap word");
+
+typedef struct heap {
+    uintptr_t origin;   /* links and the rover are offsets from here */
+    chunk *start;       /* chunk 0; NULL until the first growth */
+    chunk *end;         /* the end tag */
+    uintptr_t limit;    /* the end tag may not pass this address */
+    uint32_t in_use, peak_in_use, peak_heap, bad_frees;
+    link rover;         /* next fit resumes here (a chunk, used or free) */
+    int policy, coalescing, last_error;
+    bool loose;         /* deferred mode: some free chunks may touch */
+    uint32_t summary;   /* bit w: bitmap[w] != 0 */
+    uint32_t bitmap[BIN_WORDS]; /* bit b: bins[b] is non-empty (segregated policy) */
+    link bins[BIN_COUNT];       /* segregated: a list a bin; the others: bins[0] in address order */
+    tagalloc_error_handler *on_error;
+} heap;
+
+extern heap the_heap;
+
+/* ---- Chunks ----------------------------------------------------------------------------------- */
+
+static inline tag *chunk_head(chunk *c) { return (tag *)c; }
+static inline uint32_t chunk_size(const chunk *c) { return *(const tag *)c & ~(uint32_t)TAG_FLAGS; }
+static inline bool chunk_is_used(const chunk *c) { return *(const tag *)c & TAG_USED; }
+static inline bool chunk_is_prev_used(const chunk *c) { return *(const tag *)c & TAG_PREV_USED; }
+static inline bool chunk_is_end(const chunk *c) { return chunk_size(c) == 0; }
+static inline chunk *chunk_next(chunk *c) { return c + chunk_size(c); }
+static inline tag *chunk_foot(chunk *c) { return (tag *)(c + chunk_size(c) - TAG_BYTES); }
+/* Only when !chunk_is_prev_used(c): the foot before c tells the previous chunk's size. */
+static inline chunk *chunk_prev(chunk *c) { return c - ((tag *)c)[-1]; }
+static inline void *chunk_payload(chunk *c) { return c + TAG_BYTES; }
+static inline chunk *chunk_from_payload(const void *payload) {
+    return (chunk *)payload - TAG_BYTES;
+}
+static inline link *chunk_links(chunk *c) { return (link *)(c + TAG_BYTES); } /* [0] next, [1] prev */
+
+#if defined(__wasm__)
+#define HEAP_ORIGIN ((uintptr_t)0) /* links are plain addresses: no add on every hop */
+#else
+#define HEAP_ORIGIN (the_heap.origin)
+#endif
+static inline link chunk_link(const chunk *c) { return (link)((uintptr_t)c - HEAP_ORIGIN); }
+static inline chunk *chunk_at(link l) { return (chunk *)(HEAP_ORIGIN + l); }
+
+/* Sets the head, keeping c's TAG_PREV_USED bit; a free chunk also gets its foot. */
+static inline void chunk_set(chunk *c, uint32_t size, bool used) {
+    *chunk_head(c) = size | (*chunk_head(c) & TAG_PREV_USED) | (used ? TAG_USED : 0);
+    if (!used) *chunk_foot(c) = size;
+}
+static inline void chunk_set_prev_used(chunk *c, bool prev_used) {
+    *chunk_head(c) = (*chunk_head(c) & ~TAG_PREV_USED) | (prev_used ? TAG_PREV_USED : 0);
+}
+
+/* The chunk size that serves a request: the head plus the payload, aligned, at least CHUNK_MIN.
+ * The caller has refused requests above REQUEST_MAX, so this does not wrap. */
+static inline uint32_t chunk_size_for(size_t request) {
+    uint32_t size = align_up((uint32_t)request + TAG_BYTES, ALIGN); /* next payload stays aligned */
+    return size < CHUNK_MIN ? CHUNK_MIN : size;
+}
+
+/* ---- The free-chunk index (index.c) -------------------------------------------------------- */
+
+void index_insert(heap *h, chunk *c);
+void index_remove(heap *h, chunk *c);
+chunk *index_find(heap *h, uint32_t size); /* a free chunk of at least size, by policy; NULL */
+void index_rebuild(heap *h);               /* after a policy switch */
+uint32_t bin_of(uint32_t size);
+
+/* ---- Events (TAGALLOC_EVENTS) -------------------------------------------------------------- */
+
+#if TAGALLOC_EVENTS
+void event_record(int kind, chunk *c, uint32_t size);
+void event_clear(void);
+#else
+static inline void event_record(int kind, chunk *c, uint32_t size) { (void)kind, (void)c, (void)size; }
+static inline void event_clear(void) {}
+#endif
+
+/* ---- The platform (grow.c, the only platform code) ----------------------------------------- */
+
+uintptr_t grow_base(void);       /* the first address the heap may use */
+bool grow_reserve(uintptr_t end); /* makes [grow_base(), end) usable memory; false if it cannot */
+
+#endif
