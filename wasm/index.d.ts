@@ -1,0 +1,78 @@
+// Types for tagalloc's JavaScript package (wasm/index.js).
+
+export type Policy = 'first-fit' | 'next-fit' | 'best-fit' | 'segregated';
+export type Coalescing = 'immediate' | 'deferred';
+export type ErrorCode =
+  | 'NONE' | 'DOUBLE_FREE' | 'INVALID_POINTER' | 'CORRUPTED_CHUNK' | 'OUT_OF_MEMORY' | 'BAD_ALIGNMENT';
+
+export interface HeapOptions {
+  /** Fit policy; default 'segregated'. */
+  policy?: Policy;
+  /** Coalescing mode; default 'immediate'. */
+  coalescing?: Coalescing;
+  /** Cap on the module's linear memory in bytes; growth past it makes malloc return 0. */
+  maxMemory?: number;
+  /** Load tagalloc.debug.wasm: every invariant checked after every call (traps if broken). */
+  debug?: boolean;
+  /** A module from loadModule(), to skip loading and compiling. */
+  module?: WebAssembly.Module;
+}
+
+export interface Chunk {
+  /** The address malloc returns for this chunk. */
+  payload: number;
+  /** The whole chunk, tags included, bytes. */
+  size: number;
+  used: boolean;
+}
+
+export interface HeapStats {
+  heapSize: number; inUse: number; free: number; freeChunks: number; largestFree: number;
+  peakHeap: number; peakInUse: number; badFrees: number; heapStart: number;
+}
+
+export type CheckResult =
+  | { ok: true }
+  | { ok: false; invariant: 'I1' | 'I2' | 'I3' | 'I4' | 'I5' | 'I6'; chunk: number };
+
+export interface HeapEvent {
+  kind: 'probe' | 'place' | 'split' | 'merge' | 'grow' | 'free';
+  payload: number;
+  /** The chunk's size at the time (for 'grow': bytes added). */
+  size: number;
+}
+
+export interface Layout {
+  globalBase: number; dataEnd: number; heapBase: number; heapStart: number; heapEnd: number;
+  memorySize: number; pageBytes: number;
+}
+
+export class TagallocError extends Error {
+  code: Exclude<ErrorCode, 'NONE' | 'OUT_OF_MEMORY'>;
+  pointer: number;
+}
+
+export class Heap {
+  readonly memory: WebAssembly.Memory;
+  policy: Policy;
+  coalescing: Coalescing;
+  maxMemory: number;
+  readonly rover: number;
+  readonly lastError: ErrorCode;
+  malloc(request: number): number;
+  free(payload: number): void;
+  calloc(count: number, size: number): number;
+  realloc(payload: number, request: number): number;
+  alignedAlloc(alignment: number, request: number): number;
+  usableSize(payload: number): number;
+  walk(): Chunk[];
+  stats(): HeapStats;
+  check(): CheckResult;
+  events(): HeapEvent[];
+  layout(): Layout;
+  reset(): void;
+  bytes(payload: number, n: number): Uint8Array;
+}
+
+export function loadModule(options?: { debug?: boolean }): Promise<WebAssembly.Module>;
+export function createHeap(options?: HeapOptions): Promise<Heap>;

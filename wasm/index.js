@@ -1,0 +1,306 @@
+// tagalloc's JavaScript package: one WebAssembly instance is one heap. This file alone touches
+// the module's exports and memory. Pointers are numbers; 0 is NULL.
+
+const POLICIES = ['first-fit', 'next-fit', 'best-fit', 'segregated'];
+const COALESCING = ['immediate', 'deferred'];
+const ERRORS = ['NONE', 'DOUBLE_FREE', 'INVALID_POINTER', 'CORRUPTED_CHUNK', 'OUT_OF_MEMORY',
+  'BAD_ALIGNMENT'];
+const EVENTS = ['probe', 'place', 'split', 'merge', 'grow', 'free'];
+const INVARIANTS = [null, 'I1', 'I2', 'I3', 'I4', 'I5', 'I6'];
+const STATS = ['heapSize', 'inUse', 'free', 'freeChunks', 'largestFree', 'peakHeap', 'peakInUse',
+  'badFrees', 'heapStart'];
+const REQUIRED_EXPORTS = ['memory', 'malloc', 'free', 'calloc', 'realloc', 'aligned_alloc',
+  'malloc_usable_size', 'tagalloc_set_policy', 'tagalloc_get_policy', 'tagalloc_set_coalescing',
+  'tagalloc_get_coalescing', 'tagalloc_rover', 'tagalloc_walk_from', 'tagalloc_get_stats',
+  'tagalloc_check', 'tagalloc_check_where', 'tagalloc_last_error', 'tagalloc_set_heap_limit',
+  'tagalloc_reset', 'tagalloc_events', 'tagalloc_set_events', 'tagalloc_scratch',
+  'tagalloc_scratch_bytes', '__heap_base', '__data_end', '__global_base'];
+const U32_LIMIT = 2 ** 32;
+const PAGE_BYTES = 65536;
+const CHUNK_RECORD_BYTES = 12; // tagalloc_chunk and tagalloc_event on wasm32: three 4-byte fields
+
+const SENTENCES = {
+  DOUBLE_FREE: 'the chunk is already free (double free)',
+  INVALID_POINTER: 'the pointer is outside the heap or misaligned: this heap never returned it',
+  CORRUPTED_CHUNK: 'the tags at this pointer do not read as a used chunk: memory around it was ' +
+    'overwritten, or the pointer points into a payload',
+  BAD_ALIGNMENT: 'the alignment is not a power of two up to 65536',
+};
+
+/** Thrown for misuse: a bad pointer or alignment. The heap is unchanged and stays usable. */
+export class TagallocError extends Error {
+  /**
+   * @param {string} code 'DOUBLE_FREE' | 'INVALID_POINTER' | 'CORRUPTED_CHUNK' | 'BAD_ALIGNMENT'
+   * @param {string} call the heap method that refused
+   * @param {number} pointer the pointer (or alignment) it was given
+   */
+  constructor(code, call, pointer) {
+    super(`${call}(${hex(pointer)}): ${SENTENCES[code] ?? code}`);
+    this.name = 'TagallocError';
+    this.code = code;
+    this.pointer = pointer;
+  }
+}
+
+function hex(n) {
+  return '0x' + (n >>> 0).toString(16);
+}
+
+const compiled = new Map();
+
+/**
+ * Compiles tagalloc.wasm (or tagalloc.debug.wasm, every check on) once per variant; later
+ * heaps instantiate the same module. Reads the file beside this one in Node, fetches it in
+ * browsers.
+ * @param {{ debug?: boolean }} [options]
+ * @returns {Promise<WebAssembly.Module>}
+ */
+export function loadModule({ debug = false } = {}) {
+  const name = debug ? 'tagalloc.debug.wasm' : 'tagalloc.wasm';
+  if (!compiled.has(name)) compiled.set(name, compile(new URL(name, import.meta.url)));
+  return compiled.get(name);
+}
+
+async function compile(url) {
+  if (typeof process !== 'undefined' && process.versions?.node && url.protocol === 'file:') {
+    const { readFile } = await import('node:fs/promises');
+    return WebAssembly.compile(await readFile(url));
+  }
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`tagalloc: cannot load ${url} (HTTP ${response.status})`);
+  return WebAssembly.compile(await response.arrayBuffer());
+}
+
+/**
+ * Makes a new heap: a fresh instance of the module with its own linear memory.
+ * @param {import('./index.d.ts').HeapOptions} [options]
+ * @returns {Promise<Heap>}
+ */
+export async function createHeap(options = {}) {
+  const module = options.module ?? await loadModule({ debug: options.debug });
+  const instance = await WebAssembly.instantiate(module, {});
+  const missing = REQUIRED_EXPORTS.filter((name) => !(name in instance.exports));
+  if (missing.length) {
+    throw new Error(`tagalloc: the wasm module lacks the export${missing.length > 1 ? 's' : ''} ` +
+      `${missing.join(', ')}; rebuild it with build.sh`);
+  }
+  const heap = new Heap(instance.exports);
+  if (options.policy !== undefined) heap.policy = options.policy;
+  if (options.coalescing !== undefined) heap.coalescing = options.coalescing;
+  if (options.maxMemory !== undefined) heap.maxMemory = options.maxMemory;
+  return heap;
+}
+
+/** One tagalloc heap. Sizes are bytes; a chunk's size includes its tags. */
+export class Heap {
+  #x;
+  #maxMemory = Infinity;
+
+  constructor(exports) {
+    this.#x = exports;
+  }
+
+  /** @returns {WebAssembly.Memory} */
+  get memory() {
+    return this.#x.memory;
+  }
+
+  #u32() {
+    return new Uint32Array(this.#x.memory.buffer); // fresh: growth detaches old buffers
+  }
+
+  #error() {
+    return ERRORS[this.#x.tagalloc_last_error()];
+  }
+
+  // A misuse code throws; OUT_OF_MEMORY is an ordinary 0 result.
+  #throwIfMisuse(call, pointer) {
+    const code = this.#error();
+    if (code !== 'NONE' && code !== 'OUT_OF_MEMORY') throw new TagallocError(code, call, pointer);
+  }
+
+  /** @param {number} request bytes @returns {number} payload address, 0 when nothing fits */
+  malloc(request) {
+    if (!fitsSize(request, 'malloc')) return 0;
+    return this.#x.malloc(request) >>> 0;
+  }
+
+  /** @param {number} payload from malloc and friends; 0 is a no-op */
+  free(payload) {
+    pointerArgument(payload, 'free');
+    this.#x.free(payload);
+    this.#throwIfMisuse('free', payload);
+  }
+
+  /** count * size zeroed bytes; 0 when the product overflows or nothing fits. */
+  calloc(count, size) {
+    if (!fitsSize(count, 'calloc') || !fitsSize(size, 'calloc')) return 0;
+    return this.#x.calloc(count, size) >>> 0;
+  }
+
+  /** Resizes in place when it can, else moves; 0 (and the old block untouched) on failure. */
+  realloc(payload, request) {
+    pointerArgument(payload, 'realloc');
+    if (!fitsSize(request, 'realloc')) return 0;
+    const result = this.#x.realloc(payload, request) >>> 0;
+    this.#throwIfMisuse('realloc', payload);
+    return result;
+  }
+
+  /** A payload aligned to `alignment` (a power of two up to 65536); 0 when nothing fits. */
+  alignedAlloc(alignment, request) {
+    if (!Number.isInteger(alignment) || alignment <= 0 || alignment >= U32_LIMIT) {
+      throw new TagallocError('BAD_ALIGNMENT', 'alignedAlloc', alignment);
+    }
+    if (!fitsSize(request, 'alignedAlloc')) return 0;
+    const result = this.#x.aligned_alloc(alignment, request) >>> 0;
+    this.#throwIfMisuse('alignedAlloc', alignment);
+    return result;
+  }
+
+  /** Bytes usable at payload (at least what was asked for). */
+  usableSize(payload) {
+    pointerArgument(payload, 'usableSize');
+    const result = this.#x.malloc_usable_size(payload) >>> 0;
+    this.#throwIfMisuse('usableSize', payload);
+    return result;
+  }
+
+  /** 'first-fit' | 'next-fit' | 'best-fit' | 'segregated'; settable at any moment. */
+  get policy() {
+    return POLICIES[this.#x.tagalloc_get_policy()];
+  }
+
+  set policy(name) {
+    const index = POLICIES.indexOf(name);
+    if (index < 0 || this.#x.tagalloc_set_policy(index) < 0) {
+      throw new RangeError(`tagalloc: unknown policy ${JSON.stringify(name)}; ` +
+        `use one of ${POLICIES.join(', ')}`);
+    }
+  }
+
+  /** 'immediate' | 'deferred'; settable at any moment. */
+  get coalescing() {
+    return COALESCING[this.#x.tagalloc_get_coalescing()];
+  }
+
+  set coalescing(name) {
+    const index = COALESCING.indexOf(name);
+    if (index < 0) {
+      throw new RangeError(`tagalloc: unknown coalescing ${JSON.stringify(name)}; ` +
+        `use one of ${COALESCING.join(', ')}`);
+    }
+    this.#x.tagalloc_set_coalescing(index);
+  }
+
+  /** Payload address of the chunk where next fit's search starts (0 on an empty heap). */
+  get rover() {
+    return this.#x.tagalloc_rover() >>> 0;
+  }
+
+  /** The cap on linear memory, bytes (Infinity: none); growth past it fails like any OOM. */
+  get maxMemory() {
+    return this.#maxMemory;
+  }
+
+  set maxMemory(bytes) {
+    if (!(bytes === Infinity || (Number.isInteger(bytes) && bytes >= 0))) {
+      throw new RangeError('tagalloc: maxMemory is a whole number of bytes or Infinity');
+    }
+    this.#maxMemory = bytes;
+    const heapBytes = Math.max(0, bytes - this.#x.__heap_base.value); // the heap starts there
+    this.#x.tagalloc_set_heap_limit(bytes === Infinity ? -1 : Math.min(heapBytes, U32_LIMIT - 1));
+  }
+
+  /** @returns {{ payload: number, size: number, used: boolean }[]} the chunks in address order */
+  walk() {
+    const scratch = this.#x.tagalloc_scratch() >>> 0;
+    const perPage = Math.floor((this.#x.tagalloc_scratch_bytes() >>> 0) / CHUNK_RECORD_BYTES);
+    const chunks = [];
+    let from = 0;
+    for (;;) {
+      const left = this.#x.tagalloc_walk_from(from, scratch, perPage) >>> 0;
+      const u32 = this.#u32();
+      const page = Math.min(left, perPage);
+      for (let i = 0; i < page; i++) {
+        const at = scratch / 4 + i * 3;
+        chunks.push({ payload: u32[at], size: u32[at + 1], used: u32[at + 2] !== 0 });
+      }
+      if (left <= perPage) return chunks;
+      const last = chunks[chunks.length - 1];
+      from = last.payload + last.size; // the next chunk's payload
+    }
+  }
+
+  /** @returns {import('./index.d.ts').HeapStats} */
+  stats() {
+    const scratch = this.#x.tagalloc_scratch() >>> 0;
+    this.#x.tagalloc_get_stats(scratch);
+    const u32 = this.#u32();
+    return Object.fromEntries(STATS.map((name, i) => [name, u32[scratch / 4 + i]]));
+  }
+
+  /** Runs the heap's own checker: `{ ok: true }` or `{ ok: false, invariant: 'I3', chunk }`. */
+  check() {
+    const broken = this.#x.tagalloc_check();
+    if (!broken) return { ok: true };
+    return { ok: false, invariant: INVARIANTS[broken], chunk: this.#x.tagalloc_check_where() >>> 0 };
+  }
+
+  /** What the latest call did: the chunks its search probed, where it placed, split, merged. */
+  events() {
+    const scratch = this.#x.tagalloc_scratch() >>> 0;
+    const log = this.#x.tagalloc_events(scratch) >>> 0;
+    const u32 = this.#u32();
+    const count = Math.min(u32[scratch / 4], 1024);
+    const events = [];
+    for (let i = 0; i < count; i++) {
+      const at = log / 4 + i * 3;
+      events.push({ kind: EVENTS[u32[at]], payload: u32[at + 1], size: u32[at + 2] });
+    }
+    return events;
+  }
+
+  /** The outcome code of the latest allocation call: 'NONE', 'OUT_OF_MEMORY', … */
+  get lastError() {
+    return this.#error();
+  }
+
+  /** Where the heap sits in the module's linear memory, bytes and addresses. */
+  layout() {
+    const { heapStart, heapSize } = this.stats();
+    const heapBase = this.#x.__heap_base.value >>> 0;
+    return {
+      globalBase: this.#x.__global_base.value >>> 0, // static data starts here
+      dataEnd: this.#x.__data_end.value >>> 0,       // the shadow stack lies above, up to heapBase
+      heapBase,
+      heapStart: heapStart || heapBase,
+      heapEnd: (heapStart || heapBase) + heapSize,
+      memorySize: this.#x.memory.buffer.byteLength,
+      pageBytes: PAGE_BYTES,
+    };
+  }
+
+  /** Forgets every chunk; memory already grown is kept and used again. */
+  reset() {
+    this.#x.tagalloc_reset();
+  }
+
+  /** A view of n bytes at payload (valid until the memory grows). */
+  bytes(payload, n) {
+    return new Uint8Array(this.#x.memory.buffer, payload, n);
+  }
+}
+
+function fitsSize(n, call) {
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) {
+    throw new TypeError(`tagalloc: ${call} takes a whole number of bytes, not ${String(n)}`);
+  }
+  return n < U32_LIMIT; // wasm32's size_t: anything larger cannot be served
+}
+
+function pointerArgument(p, call) {
+  if (typeof p !== 'number' || !Number.isInteger(p) || p < 0 || p >= U32_LIMIT) {
+    throw new TypeError(`tagalloc: ${call} takes a pointer (a number from malloc), not ${String(p)}`);
+  }
+}
