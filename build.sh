@@ -92,6 +92,7 @@ build_emscripten() {
 # which would make clang run wasm-opt, and wasm-opt drops names), so test/dropin.test.js can tell
 # that no dlmalloc function was linked; double-free.dlmalloc.wasi.wasm is the same program on
 # wasi-libc's own malloc: the control that shows what the test looks for.
+# Emscripten's glue is CommonJS, so its programs are .cjs in this ES-module package.
 WASI_LINK_FLAGS="--target=wasm32-wasi --sysroot=$WASI_SYSROOT -Wl,--strip-debug"
 EMCC_EXAMPLE_FLAGS="-Oz -sMALLOC=none -sALLOW_MEMORY_GROWTH=1 -sSINGLE_FILE -sEXIT_RUNTIME=1"
 build_examples() {
@@ -101,11 +102,15 @@ build_examples() {
         clang $WASI_FLAGS -Isrc -c "examples/$name.c" -o "build/examples/$name.wasi.o"
         clang $WASI_LINK_FLAGS "build/examples/$name.wasi.o" build/wasi/libtagalloc.a \
             -o "build/examples/$name.wasi.wasm"
-        emcc $EMCC_FLAGS -Isrc $EMCC_EXAMPLE_FLAGS "examples/$name.c" build/emscripten/libtagalloc.a \
-            -o "build/examples/$name.emscripten.js"
+        emcc $EMCC_FLAGS -Isrc $EMCC_EXAMPLE_FLAGS "examples/$name.c" \
+            build/emscripten/libtagalloc.a -o "build/examples/$name.emscripten.cjs"
         bytes "build/examples/$name.wasi.wasm"
-        bytes "build/examples/$name.emscripten.js"
+        bytes "build/examples/$name.emscripten.cjs"
     done
+    # -sSAFE_HEAP makes the JS glue call sbrk(0): src/grow.c provides it
+    emcc $EMCC_FLAGS -Isrc $EMCC_EXAMPLE_FLAGS -sSAFE_HEAP=1 examples/libc-demo.c \
+        build/emscripten/libtagalloc.a -o build/examples/libc-demo.safe-heap.emscripten.cjs
+    bytes build/examples/libc-demo.safe-heap.emscripten.cjs
     clang $WASI_LINK_FLAGS build/examples/double-free.wasi.o \
         -o build/examples/double-free.dlmalloc.wasi.wasm
     bytes build/examples/double-free.dlmalloc.wasi.wasm

@@ -5,16 +5,37 @@
 #include "heap.h"
 
 #if defined(__EMSCRIPTEN__)
-/* Emscripten's JS glue owns memory growth: it must also refresh its views of the buffer. */
-int emscripten_resize_heap(size_t requested_size);
-size_t emscripten_get_heap_size(void);
-extern unsigned char __heap_base;
+/* Emscripten's JS glue owns memory growth: emscripten_resize_heap(total bytes) grows the memory
+ * (20% beyond the request, in whole pages) and rebuilds its HEAP8..HEAPF64 views, so JS never
+ * reads a detached buffer. It is asked only below emscripten_get_heap_max(): without
+ * -sALLOW_MEMORY_GROWTH it would abort (ABORTING_MALLOC) where malloc must return NULL. */
+#include <emscripten/heap.h>
+#include <errno.h>
+extern unsigned char __heap_base; /* wasm-ld's: the stack ends here, the heap starts here */
+
+static uintptr_t reserved_end = (uintptr_t)&__heap_base; /* the heap's end so far; sbrk(0) */
 
 uintptr_t grow_base(void) { return (uintptr_t)&__heap_base; }
 
 bool grow_reserve(uintptr_t end) {
-    return end <= emscripten_get_heap_size() || emscripten_resize_heap(end);
+    if (end > emscripten_get_heap_size() &&
+        (end > emscripten_get_heap_max() || !emscripten_resize_heap(end))) {
+        return false;
+    }
+    if (end > reserved_end) reserved_end = end;
+    return true;
 }
+
+/* -sMALLOC=none links no sbrk, yet -sSAFE_HEAP, -sDETERMINISTIC, --memoryprofiler and --tracing
+ * make the JS glue call sbrk(0) to learn where the heap ends (the link fails without it). The
+ * memory above __heap_base is the heap's, so any other increment fails. */
+void *sbrk(intptr_t increment) {
+    if (increment == 0) return (void *)reserved_end;
+    errno = ENOMEM;
+    return (void *)-1;
+}
+
+uintptr_t *emscripten_get_sbrk_ptr(void) { return &reserved_end; }
 
 #elif defined(__wasm__)
 #define PAGE_BYTES 65536u
