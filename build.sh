@@ -51,9 +51,25 @@ build_native() {
     rm -f build/native/libtagalloc.a
     llvm-ar rcs build/native/libtagalloc.a "${objs[@]}"
     bytes build/native/libtagalloc.a
+    # The randomized model test, under AddressSanitizer and UBSan, invariants trapping.
+    clang -std=c11 -Wall -Wextra -Werror -O1 -g -fsanitize=address,undefined \
+        -fno-sanitize-recover=all -DTAGALLOC_DEBUG=1 $CORE src/grow.c test/native/model.c \
+        -o build/native/model
 }
 
-build_module() { :; }
+# wasm/tagalloc.wasm: standalone, no libc, no imports; every policy, events on for the page.
+# tagalloc.debug.wasm beside it: every invariant checked after every call.
+MODULE_FLAGS="--target=wasm32 -nostdlib -std=c11 -mbulk-memory -Wall -Wextra -Werror
+    -Wl,--no-entry -Wl,--export=__heap_base -Wl,--export=__data_end -Wl,--export=__global_base
+    -DTAGALLOC_EVENTS=1"
+build_module() {
+    clang $MODULE_FLAGS -Oz $CORE src/grow.c wasm/module.c -o build/tagalloc.wasm
+    wasm-opt -Oz --enable-bulk-memory build/tagalloc.wasm -o wasm/tagalloc.wasm
+    clang $MODULE_FLAGS -O1 -g -DTAGALLOC_DEBUG=2 $CORE src/grow.c wasm/module.c \
+        -o wasm/tagalloc.debug.wasm
+    bytes wasm/tagalloc.wasm
+    bytes wasm/tagalloc.debug.wasm
+}
 # Drop-in libraries: the core with segregated fit only, plus src/libc.c, which defines the standard
 # allocator names so libc's own malloc is never linked; misuse traps, as glibc aborts.
 DROPIN_DEFINES="-DTAGALLOC_ALL_POLICIES=0 -DTAGALLOC_TRAP_ON_MISUSE=1"

@@ -11,7 +11,7 @@
 
 #include "../../src/tagalloc.h"
 
-#define SLOTS 512
+#define SLOTS 256
 
 typedef struct block {
     unsigned char *payload;

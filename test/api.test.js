@@ -1,0 +1,146 @@
+// The JavaScript package: every method on each policy, and random operations checked against a
+// model of live blocks, with walk(), stats() and check() agreeing after each step.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { createHeap, loadModule, TagallocError } from '../wasm/index.js';
+import { VARIANTS, POLICIES, COALESCING, fresh } from './helpers/heap.js';
+import { Model, random, seedFor } from './helpers/model.js';
+
+for (const { name, debug } of VARIANTS) {
+  for (const policy of POLICIES) {
+    test(`every method works under ${policy} (${name})`, async () => {
+      const heap = await fresh({ debug, policy });
+      const model = new Model(heap);
+      assert.equal(heap.policy, policy);
+      assert.equal(heap.coalescing, 'immediate');
+      const a = model.malloc(100);
+      const b = model.calloc(10, 12);
+      const c = model.alignedAlloc(256, 40);
+      const d = model.realloc(model.malloc(8), 300);
+      assert.ok(heap.usableSize(a) >= 100);
+      assert.ok(heap.rover > 0);
+      const walk = heap.walk();
+      assert.ok([a, b, c, d].every((p) => walk.some((chunk) => chunk.payload === p && chunk.used)));
+      const stats = heap.stats();
+      assert.equal(stats.badFrees, 0);
+      assert.ok(stats.peakInUse >= stats.inUse && stats.peakHeap >= stats.heapSize);
+      model.agreesWithWalk();
+      for (const p of [a, b, c, d]) model.free(p);
+      heap.coalescing = 'deferred';
+      assert.equal(heap.coalescing, 'deferred');
+      heap.coalescing = 'immediate';
+      assert.deepEqual(heap.walk().map((chunk) => chunk.used), [false], 'one free chunk is left');
+      assert.equal(heap.lastError, 'NONE');
+      heap.reset();
+      assert.deepEqual(heap.walk(), []);
+      assert.equal(heap.policy, policy, 'reset keeps the policy');
+    });
+  }
+
+  describe(`random operations against a model (${name})`, () => {
+    for (const policy of POLICIES) {
+      for (const coalescing of COALESCING) {
+        test(`${policy} with ${coalescing} coalescing agrees with the model`, async (t) => {
+          const seed = seedFor(t);
+          const next = random(seed);
+          const heap = await fresh({ debug, policy, coalescing });
+          const model = new Model(heap);
+          const slots = new Array(64).fill(0);
+          const size = () => (next() < 0.9 ? Math.floor(next() * 200) : Math.floor(next() * 9000));
+          for (let step = 0; step < 3000; step++) {
+            const slot = Math.floor(next() * slots.length);
+            const p = slots[slot];
+            const choice = next();
+            if (p && choice < 0.5) {
+              model.free(p);
+              slots[slot] = 0;
+            } else if (p) {
+              slots[slot] = model.realloc(p, size());
+            } else if (choice < 0.1) {
+              slots[slot] = model.alignedAlloc(2 ** (4 + Math.floor(next() * 8)), size());
+            } else if (choice < 0.2) {
+              slots[slot] = model.calloc(1 + Math.floor(next() * 8), Math.floor(next() * 40));
+            } else {
+              slots[slot] = model.malloc(size());
+            }
+            if (step % 25 === 0) model.agreesWithWalk();
+          }
+          model.agreesWithWalk();
+        });
+      }
+    }
+  });
+}
+
+test('the module is compiled once and each heap is its own instance', async () => {
+  const module = await loadModule();
+  assert.equal(module, await loadModule());
+  const one = await createHeap({ module });
+  const two = await createHeap({ module });
+  one.malloc(100);
+  assert.equal(two.walk().length, 0);
+  assert.notEqual(one.memory, two.memory);
+});
+
+test('sizes JavaScript cannot pass to wasm32 are refused, not wrapped', async () => {
+  const heap = await fresh();
+  assert.equal(heap.malloc(2 ** 32 + 16), 0, 'not malloc(16)');
+  assert.equal(heap.calloc(2 ** 16, 2 ** 16), 0, 'the product overflows 32 bits');
+  assert.equal(heap.realloc(heap.malloc(8), 2 ** 33), 0);
+  assert.throws(() => heap.malloc(-1), TypeError);
+  assert.throws(() => heap.malloc(1.5), TypeError);
+  assert.throws(() => heap.free('16'), TypeError);
+});
+
+test('an unknown policy or coalescing mode is refused with the names that exist', async () => {
+  const heap = await fresh();
+  assert.throws(() => { heap.policy = 'worst-fit'; }, /first-fit, next-fit, best-fit, segregated/);
+  assert.throws(() => { heap.coalescing = 'never'; }, /immediate, deferred/);
+  assert.equal(heap.policy, 'segregated');
+});
+
+test('maxMemory caps growth and malloc then returns 0', async () => {
+  const heap = await fresh({ maxMemory: 1 << 20 });
+  const blocks = [];
+  for (let p; (p = heap.malloc(50000)) !== 0;) blocks.push(p);
+  assert.ok(blocks.length >= 10 && blocks.length < 21, `${blocks.length} blocks fit in 1 MiB`);
+  assert.ok(heap.memory.buffer.byteLength <= 1 << 20);
+  assert.equal(heap.lastError, 'OUT_OF_MEMORY');
+});
+
+test('events tell where a request was placed and which chunks the search probed', async () => {
+  const heap = await fresh({ policy: 'best-fit' });
+  const a = heap.malloc(60); heap.malloc(12);
+  const b = heap.malloc(28); heap.malloc(12);
+  heap.free(a); heap.free(b);
+  const p = heap.malloc(20);
+  const events = heap.events();
+  assert.deepEqual(events.filter((e) => e.kind === 'probe').map((e) => e.payload), [a, b]);
+  assert.deepEqual(events.find((e) => e.kind === 'place'), { kind: 'place', payload: p, size: 32 });
+  heap.free(p);
+  assert.deepEqual(heap.events(), [{ kind: 'free', payload: p, size: 32 }]);
+});
+
+test('layout places the heap above static data and the stack', async () => {
+  const heap = await fresh();
+  heap.malloc(1000);
+  const layout = heap.layout();
+  assert.ok(layout.globalBase < layout.dataEnd && layout.dataEnd <= layout.heapBase);
+  assert.ok(layout.heapBase <= layout.heapStart && layout.heapStart < layout.heapEnd);
+  assert.ok(layout.heapEnd <= layout.memorySize);
+  assert.equal(layout.memorySize % layout.pageBytes, 0);
+});
+
+test('a module without the exports the package needs is named in one sentence', async () => {
+  const empty = new WebAssembly.Module(new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0]));
+  await assert.rejects(createHeap({ module: empty }), /lacks the exports memory, malloc, free/);
+});
+
+test('misuse throws TagallocError and the heap stays usable', async () => {
+  const heap = await fresh();
+  const p = heap.malloc(40);
+  heap.free(p);
+  assert.throws(() => heap.free(p), (e) => e instanceof TagallocError && e.code === 'DOUBLE_FREE' &&
+    e.pointer === p);
+  assert.notEqual(heap.malloc(40), 0);
+});

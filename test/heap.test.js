@@ -1,0 +1,234 @@
+// The core's behaviour on crafted heaps, through the JavaScript package: placement under each
+// policy, splitting, both coalescing modes, realloc, aligned allocation and growth failure.
+// wasm32 build: 16-byte alignment, 4-byte head tags, 16-byte minimum chunk; a request of n
+// bytes takes a chunk of align16(n + 4) bytes. Sizes below include the head tag.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { VARIANTS, fresh, shape, chunkIndex } from './helpers/heap.js';
+
+// Lays out [F128][U16][F64][U16][F128][U16] and returns the three holes' payloads.
+function holes(heap) {
+  const a = heap.malloc(124); heap.malloc(12);
+  const b = heap.malloc(60); heap.malloc(12);
+  const c = heap.malloc(124); heap.malloc(12);
+  heap.free(a); heap.free(b); heap.free(c);
+  assert.deepEqual(shape(heap), ['F128', 'U16', 'F64', 'U16', 'F128', 'U16']);
+  return [a, b, c];
+}
+
+// Lays out [F64][U16][F128][U16][F64][U16] and returns the three holes' payloads.
+function smallBigSmall(heap) {
+  const a = heap.malloc(60); heap.malloc(12);
+  const b = heap.malloc(124); heap.malloc(12);
+  const c = heap.malloc(60); heap.malloc(12);
+  heap.free(a); heap.free(b); heap.free(c);
+  assert.deepEqual(shape(heap), ['F64', 'U16', 'F128', 'U16', 'F64', 'U16']);
+  return [a, b, c];
+}
+
+for (const { name, debug } of VARIANTS) {
+  describe(`placement (${name})`, () => {
+    test('first fit takes the lowest hole that fits', async () => {
+      const heap = await fresh({ debug, policy: 'first-fit' });
+      const [a] = holes(heap);
+      assert.equal(heap.malloc(60), a);
+      assert.deepEqual(shape(heap), ['U64', 'F64', 'U16', 'F64', 'U16', 'F128', 'U16']);
+    });
+
+    test('best fit takes the smallest hole that fits', async () => {
+      const heap = await fresh({ debug, policy: 'best-fit' });
+      const [, b] = holes(heap);
+      assert.equal(heap.malloc(60), b);
+      assert.deepEqual(shape(heap), ['F128', 'U16', 'U64', 'U16', 'F128', 'U16']);
+    });
+
+    test('best fit breaks a tie between equal holes by the lower address', async () => {
+      const heap = await fresh({ debug, policy: 'best-fit' });
+      const [a] = holes(heap);
+      assert.equal(heap.malloc(100), a); // both 128-byte holes fit equally well
+    });
+
+    test('next fit resumes at the rover and does not go back to a hole behind it', async () => {
+      const heap = await fresh({ debug, policy: 'next-fit' });
+      const [a, b, c] = smallBigSmall(heap);
+      assert.equal(heap.malloc(108), b); // A is too small: the search passes it
+      assert.equal(heap.rover, b + 112, 'the rover is the remainder split from B');
+      assert.equal(heap.malloc(44), c, 'C, ahead of the rover, not A behind it');
+      assert.equal(heap.walk()[chunkIndex(heap, a)].used, false);
+    });
+
+    test('first fit goes back to the lowest hole that next fit skipped', async () => {
+      const heap = await fresh({ debug, policy: 'first-fit' });
+      const [a, b] = smallBigSmall(heap);
+      assert.equal(heap.malloc(108), b);
+      assert.equal(heap.malloc(44), a);
+    });
+
+    test('segregated returns a fitting chunk from the holes without growing', async () => {
+      const heap = await fresh({ debug, policy: 'segregated' });
+      holes(heap);
+      const before = heap.stats().heapSize;
+      const p = heap.malloc(60);
+      assert.ok(heap.usableSize(p) >= 60);
+      assert.equal(heap.stats().heapSize, before);
+      assert.ok([0, 2, 4].includes(chunkIndex(heap, p)), 'placed in one of the holes');
+    });
+  });
+
+  describe(`splitting and coalescing (${name})`, () => {
+    test('a remainder of exactly the minimum chunk is split off', async () => {
+      const heap = await fresh({ debug, policy: 'first-fit' });
+      const a = heap.malloc(44); heap.malloc(12); // [U48][U16]
+      heap.free(a);
+      heap.malloc(28); // needs 32: leaves 16 bytes, the minimum chunk
+      assert.deepEqual(shape(heap), ['U32', 'F16', 'U16']);
+    });
+
+    test('a chunk that fits exactly is handed out whole', async () => {
+      const heap = await fresh({ debug, policy: 'first-fit' });
+      const a = heap.malloc(44); heap.malloc(12);
+      heap.free(a);
+      assert.equal(heap.malloc(40), a); // 40 + 4 rounds up to 48: no remainder
+      assert.deepEqual(shape(heap), ['U48', 'U16']);
+    });
+
+    test('immediate coalescing merges backwards through the foot tag and forwards', async () => {
+      const heap = await fresh({ debug });
+      const a = heap.malloc(28); const b = heap.malloc(28); const c = heap.malloc(28);
+      heap.malloc(12);
+      heap.free(a);
+      heap.free(b); // [free a][b] -> [a + b]: a's foot tells where a starts
+      assert.deepEqual(shape(heap), ['F64', 'U32', 'U16']);
+      heap.free(c); // [a + b][c] -> one chunk
+      assert.deepEqual(shape(heap), ['F96', 'U16']);
+      assert.ok(heap.events().some((e) => e.kind === 'merge' && e.payload === a && e.size === 96));
+    });
+
+    test('deferred coalescing keeps freed chunks apart until a request needs the room', async () => {
+      const heap = await fresh({ debug, coalescing: 'deferred' });
+      const a = heap.malloc(28); const b = heap.malloc(28); const c = heap.malloc(28);
+      heap.malloc(12);
+      heap.free(a); heap.free(b); heap.free(c);
+      assert.deepEqual(shape(heap), ['F32', 'F32', 'F32', 'U16']);
+      const before = heap.stats().heapSize;
+      assert.equal(heap.malloc(80), a); // no 96-byte chunk: one merge pass makes one
+      assert.equal(heap.stats().heapSize, before, 'the merge pass served it without growing');
+      assert.deepEqual(shape(heap), ['U96', 'U16']);
+    });
+
+    test('switching to immediate coalescing merges touching free chunks', async () => {
+      const heap = await fresh({ debug, coalescing: 'deferred' });
+      const a = heap.malloc(28); const b = heap.malloc(28);
+      heap.malloc(12);
+      heap.free(a); heap.free(b);
+      heap.coalescing = 'immediate';
+      assert.deepEqual(shape(heap), ['F64', 'U16']);
+    });
+  });
+
+  describe(`realloc (${name})`, () => {
+    test('realloc shrinks in place and gives the tail back', async () => {
+      const heap = await fresh({ debug });
+      const a = heap.malloc(124); heap.malloc(12);
+      heap.bytes(a, 124).fill(7);
+      assert.equal(heap.realloc(a, 28), a);
+      assert.deepEqual(shape(heap), ['U32', 'F96', 'U16']);
+      assert.ok(heap.bytes(a, 28).every((x) => x === 7));
+    });
+
+    test('realloc grows in place into a free successor', async () => {
+      const heap = await fresh({ debug });
+      const a = heap.malloc(28); const b = heap.malloc(60); heap.malloc(12);
+      heap.bytes(a, 28).fill(9);
+      heap.free(b);
+      assert.equal(heap.realloc(a, 76), a);
+      assert.deepEqual(shape(heap), ['U80', 'F16', 'U16']);
+      assert.ok(heap.bytes(a, 28).every((x) => x === 9));
+    });
+
+    test('realloc grows in place at the end of the heap', async () => {
+      const heap = await fresh({ debug });
+      heap.malloc(12); const a = heap.malloc(28);
+      heap.bytes(a, 28).fill(3);
+      assert.equal(heap.realloc(a, 4000), a);
+      assert.deepEqual(shape(heap), ['U16', 'U4016']);
+      assert.ok(heap.bytes(a, 28).every((x) => x === 3));
+    });
+
+    test('realloc moves when it cannot grow in place and keeps the contents', async () => {
+      const heap = await fresh({ debug });
+      const a = heap.malloc(28); heap.malloc(12);
+      heap.bytes(a, 28).forEach((_, i, bytes) => { bytes[i] = i; });
+      const moved = heap.realloc(a, 200);
+      assert.notEqual(moved, a);
+      assert.deepEqual([...heap.bytes(moved, 28)], [...Array(28).keys()]);
+      assert.equal(heap.walk()[0].used, false, 'the old chunk is free again');
+    });
+
+    test('realloc of 0 keeps a minimum chunk that is still freed normally', async () => {
+      const heap = await fresh({ debug });
+      const a = heap.malloc(60); heap.malloc(12);
+      assert.equal(heap.realloc(a, 0), a);
+      assert.deepEqual(shape(heap), ['U16', 'F48', 'U16']);
+      heap.free(a);
+      assert.deepEqual(shape(heap), ['F64', 'U16']);
+    });
+
+    test('realloc of NULL is malloc', async () => {
+      const heap = await fresh({ debug });
+      const p = heap.realloc(0, 10);
+      assert.deepEqual(shape(heap), ['U16']);
+      assert.equal(heap.walk()[0].payload, p);
+    });
+  });
+
+  describe(`aligned allocation and growth (${name})`, () => {
+    for (const alignment of [16, 32, 64, 256, 4096, 65536]) {
+      test(`aligned allocation at ${alignment} bytes returns the leading gap to the heap`, async () => {
+        const heap = await fresh({ debug });
+        heap.malloc(12);
+        const p = heap.alignedAlloc(alignment, 100);
+        assert.equal(p % alignment, 0);
+        assert.ok(heap.usableSize(p) >= 100);
+        const chunks = heap.walk();
+        const at = chunkIndex(heap, p);
+        assert.ok(at === 1 || (at === 2 && !chunks[1].used), 'only a free gap comes before it');
+        assert.equal(chunks[at].size, 112, 'the tail beyond the request was split off');
+      });
+    }
+
+    test('the heap grows by what a request needs, absorbing a free last chunk', async () => {
+      const heap = await fresh({ debug });
+      heap.malloc(12); const a = heap.malloc(60);
+      heap.free(a); // the last chunk is free: 64 bytes
+      const before = heap.stats().heapSize;
+      heap.malloc(92); // needs 96: grows by 32 only
+      assert.equal(heap.stats().heapSize, before + 32);
+      assert.deepEqual(shape(heap), ['U16', 'U96']);
+    });
+
+    test('growth failure returns 0 and leaves a valid heap', async () => {
+      const heap = await fresh({ debug });
+      const { heapBase } = heap.layout();
+      heap.maxMemory = heapBase + 4096;
+      const a = heap.malloc(1000);
+      const before = heap.walk();
+      assert.equal(heap.malloc(5000), 0);
+      assert.equal(heap.lastError, 'OUT_OF_MEMORY');
+      assert.deepEqual(heap.walk(), before);
+      heap.free(a);
+      assert.notEqual(heap.malloc(3000), 0, 'the heap still serves what fits');
+    });
+
+    test('switching policy keeps every block and rebuilds the free index', async () => {
+      const heap = await fresh({ debug, policy: 'first-fit' });
+      const [a] = holes(heap);
+      const before = heap.walk();
+      for (const policy of ['segregated', 'best-fit', 'next-fit', 'first-fit']) {
+        heap.policy = policy;
+        assert.deepEqual(heap.walk(), before);
+      }
+      assert.equal(heap.malloc(60), a);
+    });
+  });
+}
