@@ -1,0 +1,13 @@
+// Bytes count: tagalloc.wasm is held to a budget set from measurement (build.sh prints sizes).
+import assert from 'node:assert/strict';
+import { statSync } from 'node:fs';
+import { test } from 'node:test';
+
+// Measured 5,658 bytes on 2026-11-26 (four policies, events for the page, -Oz + wasm-opt -Oz);
+// the budget leaves room for small fixes, not for a new feature without a look at its cost.
+const BUDGET = 6_144;
+
+test(`tagalloc.wasm stays within its budget of ${BUDGET} bytes`, () => {
+  const { size } = statSync(new URL('../wasm/tagalloc.wasm', import.meta.url));
+  assert.ok(size <= BUDGET, `tagalloc.wasm is ${size} bytes, over the budget of ${BUDGET}`);
+});
