@@ -111,21 +111,35 @@ static void merge_all(heap *h) {
 
 /* Extends the heap so that its last chunk is free and at least `size` bytes; returns that
  * chunk, off the index, or NULL (nothing changed) when the platform or the limit says no. */
-static chunk *heap_grow(heap *h, uint32_t size) {
+static chunk *heap_grow(heap *h, uint32_t size, uint32_t at_least) {
     chunk *last = chunk_is_prev_used(h->end) ? 0 : chunk_prev(h->end);
     uint32_t more = size - (last ? chunk_size(last) : 0); /* absorb a free last chunk: grow less */
+    if (more < at_least) more = at_least;
     uintptr_t new_end = (uintptr_t)h->end + more;
-    if (new_end < (uintptr_t)h->end || new_end + TAG_BYTES > h->limit ||
+    if (new_end < (uintptr_t)h->end || new_end > h->limit - TAG_BYTES || /* no wrap on wasm32 */
         new_end - (uintptr_t)h->start > CHUNK_SIZE_MAX || !grow_reserve(new_end + TAG_BYTES))
         return 0;
+    if (last) index_remove(h, last); /* while it is still the last chunk: the top */
     chunk *fresh = h->end; /* the old end tag becomes the new chunk's head, PREV_USED kept */
     h->end = (chunk *)new_end;
     *chunk_head(h->end) = TAG_USED;
     chunk_set(fresh, more, false);
     event_record(TAGALLOC_EVENT_GROW, fresh, more);
-    if (!last) return fresh;
-    index_remove(h, last);
-    return merge(h, last, fresh);
+    return last ? merge(h, last, fresh) : fresh;
+}
+
+/* Under the segregated policy a chunk below SMALL_CHUNK bytes is cut from the high end of the
+ * free chunk that serves it, a larger one from the low end, so small and large blocks gather
+ * apart and a freed run of large blocks merges into room for larger ones (the binary traces).
+ * A small request that grows the heap grows it by GROW_SMALL bytes: room for the small ones at
+ * the top and larger ones below. A large request grows it by exactly what it needs, so a block
+ * at the heap's end can keep growing in place (the realloc traces). Both numbers were chosen by
+ * replaying the benchmark traces (bench/). */
+#define SMALL_CHUNK 128u
+#define GROW_SMALL 2048u
+
+static bool is_small(const heap *h, uint32_t size) {
+    return size < SMALL_CHUNK && (!TAGALLOC_ALL_POLICIES || h->policy == TAGALLOC_FIT_SEGREGATED);
 }
 
 /* A used chunk of at least `size` bytes, or NULL. */
@@ -135,12 +149,21 @@ static chunk *heap_allocate(heap *h, uint32_t size) {
         merge_all(h);
         c = index_find(h, size);
     }
+    bool small = is_small(h, size);
     if (c) {
         index_remove(h, c);
-    } else if (!(c = heap_grow(h, size))) {
+    } else if (!(c = heap_grow(h, size, small ? GROW_SMALL : 0))) {
         return 0;
     }
     uint32_t have = chunk_size(c);
+    if (small && have - size >= CHUNK_MIN) { /* [free][small] rather than [small][free] */
+        chunk *low = c;
+        chunk_set(low, have - size, false);
+        c += have - size;
+        *chunk_head(c) = size; /* its head before low is indexed: low is not the last chunk */
+        index_insert(h, low);
+        have = size;
+    }
     chunk_set(c, have, true);
     chunk_set_prev_used(chunk_next(c), true);
     h->in_use += have;
@@ -152,8 +175,9 @@ static chunk *heap_allocate(heap *h, uint32_t size) {
 
 /* The used chunk behind a payload the caller hands back, or NULL after refusing it.
  * The release-build check: inside the heap and aligned; the head reads as a used chunk that
- * fits the heap; the next head says its predecessor is used and fits the heap too; a free
- * predecessor's foot and head agree. A few loads and compares a call. */
+ * fits the heap; the next head says its predecessor is used and fits the heap too (if it reads
+ * free, its foot agrees; if it is the end tag, it is exactly that); a free predecessor's foot
+ * and head agree. A few loads and compares a call. */
 static chunk *chunk_verify(heap *h, const void *payload) {
     uintptr_t p = (uintptr_t)payload;
     if (!h->start || p < (uintptr_t)chunk_payload(h->start) || p >= (uintptr_t)h->end ||
@@ -162,14 +186,15 @@ static chunk *chunk_verify(heap *h, const void *payload) {
     chunk *c = chunk_from_payload(payload);
     uint32_t room = (uint32_t)(h->end - c), size = chunk_size(c);
     bool fits = size >= CHUNK_MIN && size <= room;
-    if (fits && !chunk_is_used(c) && *chunk_foot(c) == size)
-        return refuse(h, TAGALLOC_ERR_DOUBLE_FREE, payload);
+    if (fits && !chunk_is_used(c)) /* no foot check: a chunk merged into the one before it */
+        return refuse(h, TAGALLOC_ERR_DOUBLE_FREE, payload); /* keeps its head, not its foot */
     if (!fits || !chunk_is_used(c)) return refuse(h, TAGALLOC_ERR_CORRUPTED_CHUNK, payload);
     chunk *next = c + size;
     uint32_t next_size = chunk_size(next);
     bool next_ok = chunk_is_prev_used(next) &&
-                   (next == h->end ? chunk_is_used(next)
-                                   : next_size >= CHUNK_MIN && next_size <= room - size);
+                   (next == h->end ? chunk_is_used(next) && next_size == 0
+                                   : next_size >= CHUNK_MIN && next_size <= room - size &&
+                                         (chunk_is_used(next) || *chunk_foot(next) == next_size));
     if (next_ok && !chunk_is_prev_used(c)) {
         uint32_t prev_size = ((const tag *)c)[-1];
         next_ok = prev_size >= CHUNK_MIN && prev_size <= (uint32_t)(c - h->start) &&
@@ -179,7 +204,9 @@ static chunk *chunk_verify(heap *h, const void *payload) {
 #if TAGALLOC_DEBUG >= 2
     chunk *walk = h->start; /* the debug build also proves c is a chunk: a pointer into a
                              * payload cannot pass by looking like one */
-    while (walk < c) walk = chunk_next(walk);
+    while (walk < c && chunk_size(walk) >= CHUNK_MIN &&
+           chunk_size(walk) <= (uint32_t)(h->end - walk)) /* a broken head stops it, not loops */
+        walk = chunk_next(walk);
     if (walk != c) return refuse(h, TAGALLOC_ERR_CORRUPTED_CHUNK, payload);
 #endif
     return c;
@@ -238,7 +265,7 @@ static bool resize_in_place(heap *h, chunk *c, uint32_t size) {
         if (next_free && have + chunk_size(next) >= size) {
             index_remove(h, next);
         } else if (chunk_is_end(next_free ? chunk_next(next) : next)) {
-            if (!(next = heap_grow(h, size - have))) return false; /* c is last: extend the heap */
+            if (!(next = heap_grow(h, size - have, 0))) return false; /* c is last: extend the heap */
         } else {
             return false;
         }
@@ -280,7 +307,8 @@ void *tagalloc_aligned_alloc(size_t alignment, size_t request) {
     if (!alignment || (alignment & (alignment - 1)) || alignment > TAGALLOC_ALIGN_MAX)
         return refuse(h, TAGALLOC_ERR_BAD_ALIGNMENT, 0);
     size_t slack = alignment + CHUNK_MIN; /* room to cut off a leading gap that is a chunk */
-    if (request > REQUEST_MAX - slack || !request_fits(h, request + slack)) return 0;
+    if (request > REQUEST_MAX - slack) return refuse(h, TAGALLOC_ERR_OUT_OF_MEMORY, 0);
+    if (!request_fits(h, request + slack)) return 0;
     chunk *c = heap_allocate(h, chunk_size_for(request + slack));
     if (!c) return refuse(h, TAGALLOC_ERR_OUT_OF_MEMORY, 0);
     uintptr_t payload = (uintptr_t)chunk_payload(c);

@@ -30,7 +30,9 @@
  *   I2 chunks tile [heap start, end tag) exactly; the end tag is size 0, used
  *   I3 no two free chunks touch (immediate coalescing; deferred allows it until a merge pass)
  *   I4 a chunk is on the free index iff it is free, in the bin (or address order) its policy
- *      says; list links agree both ways; a bin's bitmap bit is set iff the bin is non-empty
+ *      says; list links agree both ways; a bin's bitmap bit is set iff the bin is non-empty.
+ *      Under the segregated policy the last chunk, the top, stays off the bins when free: it
+ *      is the last resort (index.c)
  *   I5 a chunk's TAG_PREV_USED bit equals the used state of the chunk before it
  *   I6 the rover is a chunk (or 0); the in_use count equals the sum of used chunk sizes      */
 #ifndef TAGALLOC_HEAP_H

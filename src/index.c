@@ -31,7 +31,14 @@ static void list_link(link *head, link prev, link next, chunk *c) {
     if (next) links_of(next)[1] = self;
 }
 
+/* Segregated keeps the last chunk, the top, off the bins: it is the last resort, so requests
+ * fill holes first and the block below the top can keep growing in place. */
+static bool is_top(const heap *h, chunk *c) {
+    return is_segregated(h) && chunk_is_end(chunk_next(c));
+}
+
 void index_insert(heap *h, chunk *c) {
+    if (is_top(h, c)) return;
     if (is_segregated(h)) {
         uint32_t bin = bin_of(chunk_size(c));
         list_link(&h->bins[bin], 0, h->bins[bin], c); /* newest first: LIFO reuse is warm */
@@ -48,6 +55,7 @@ void index_insert(heap *h, chunk *c) {
 }
 
 void index_remove(heap *h, chunk *c) {
+    if (is_top(h, c)) return;
     link next = chunk_links(c)[0], prev = chunk_links(c)[1];
     uint32_t bin = is_segregated(h) ? bin_of(chunk_size(c)) : 0;
     if (prev) links_of(prev)[0] = next; else h->bins[bin] = next;
@@ -81,7 +89,9 @@ static chunk *fit_segregated(heap *h, uint32_t size) {
     for (link l = h->bins[bin]; l; l = links_of(l)[0]) /* its own class may hold a fit */
         if (chunk_size(probe(chunk_at(l))) >= size) return chunk_at(l);
     bin = bin_at_or_above(h, bin + 1); /* any chunk in a higher class fits */
-    return bin ? probe(chunk_at(h->bins[bin])) : 0;
+    if (bin) return probe(chunk_at(h->bins[bin]));
+    chunk *top = chunk_is_prev_used(h->end) ? 0 : chunk_prev(h->end);
+    return top && chunk_size(probe(top)) >= size ? top : 0;
 }
 
 #if TAGALLOC_ALL_POLICIES

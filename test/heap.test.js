@@ -65,13 +65,46 @@ for (const { name, debug } of VARIANTS) {
     });
 
     test('segregated returns a fitting chunk from the holes without growing', async () => {
-      const heap = await fresh({ debug, policy: 'segregated' });
+      const heap = await fresh({ debug, policy: 'first-fit' });
       holes(heap);
+      heap.policy = 'segregated';
       const before = heap.stats().heapSize;
       const p = heap.malloc(60);
       assert.ok(heap.usableSize(p) >= 60);
       assert.equal(heap.stats().heapSize, before);
       assert.ok([0, 2, 4].includes(chunkIndex(heap, p)), 'placed in one of the holes');
+    });
+
+    test('segregated cuts a small chunk from the high end of a hole, a large one from the low end',
+      async () => {
+        const heap = await fresh({ debug, policy: 'first-fit' });
+        holes(heap); // [F128][U16][F64][U16][F128][U16]
+        heap.policy = 'segregated';
+        const holeEnds = heap.walk().filter((c) => !c.used).map((c) => c.payload + c.size);
+        heap.malloc(20); // 32 bytes: small
+        heap.malloc(200); // 208 bytes: large, from the top of the heap
+        const chunks = heap.walk();
+        const small = chunks.find((c) => c.used && c.size === 32);
+        assert.ok(holeEnds.includes(small.payload + small.size), 'the small chunk ends a hole');
+        const large = chunks.find((c) => c.used && c.size === 208);
+        assert.ok(large.payload > chunks[5].payload, 'the large block went above the holes');
+      });
+
+    test('a small request that grows the heap leaves room for more small and large blocks',
+      async () => {
+        const heap = await fresh({ debug, policy: 'segregated' });
+        const small = heap.malloc(12);
+        assert.deepEqual(shape(heap), ['F2032', 'U16'], 'grown by 2048 bytes, small at the top');
+        const large = heap.malloc(400);
+        assert.deepEqual(shape(heap), ['U416', 'F1616', 'U16']);
+        assert.equal(heap.walk()[0].payload, large);
+        assert.equal(heap.walk()[2].payload, small);
+      });
+
+    test('a large request grows the heap by exactly what it needs', async () => {
+      const heap = await fresh({ debug, policy: 'segregated' });
+      heap.malloc(400);
+      assert.deepEqual(shape(heap), ['U416']);
     });
   });
 
@@ -93,7 +126,7 @@ for (const { name, debug } of VARIANTS) {
     });
 
     test('immediate coalescing merges backwards through the foot tag and forwards', async () => {
-      const heap = await fresh({ debug });
+      const heap = await fresh({ debug, policy: 'first-fit' });
       const a = heap.malloc(28); const b = heap.malloc(28); const c = heap.malloc(28);
       heap.malloc(12);
       heap.free(a);
@@ -105,7 +138,7 @@ for (const { name, debug } of VARIANTS) {
     });
 
     test('deferred coalescing keeps freed chunks apart until a request needs the room', async () => {
-      const heap = await fresh({ debug, coalescing: 'deferred' });
+      const heap = await fresh({ debug, policy: 'first-fit', coalescing: 'deferred' });
       const a = heap.malloc(28); const b = heap.malloc(28); const c = heap.malloc(28);
       heap.malloc(12);
       heap.free(a); heap.free(b); heap.free(c);
@@ -117,7 +150,7 @@ for (const { name, debug } of VARIANTS) {
     });
 
     test('switching to immediate coalescing merges touching free chunks', async () => {
-      const heap = await fresh({ debug, coalescing: 'deferred' });
+      const heap = await fresh({ debug, policy: 'first-fit', coalescing: 'deferred' });
       const a = heap.malloc(28); const b = heap.malloc(28);
       heap.malloc(12);
       heap.free(a); heap.free(b);
@@ -128,7 +161,7 @@ for (const { name, debug } of VARIANTS) {
 
   describe(`realloc (${name})`, () => {
     test('realloc shrinks in place and gives the tail back', async () => {
-      const heap = await fresh({ debug });
+      const heap = await fresh({ debug, policy: 'first-fit' });
       const a = heap.malloc(124); heap.malloc(12);
       heap.bytes(a, 124).fill(7);
       assert.equal(heap.realloc(a, 28), a);
@@ -137,7 +170,7 @@ for (const { name, debug } of VARIANTS) {
     });
 
     test('realloc grows in place into a free successor', async () => {
-      const heap = await fresh({ debug });
+      const heap = await fresh({ debug, policy: 'first-fit' });
       const a = heap.malloc(28); const b = heap.malloc(60); heap.malloc(12);
       heap.bytes(a, 28).fill(9);
       heap.free(b);
@@ -147,7 +180,7 @@ for (const { name, debug } of VARIANTS) {
     });
 
     test('realloc grows in place at the end of the heap', async () => {
-      const heap = await fresh({ debug });
+      const heap = await fresh({ debug, policy: 'first-fit' });
       heap.malloc(12); const a = heap.malloc(28);
       heap.bytes(a, 28).fill(3);
       assert.equal(heap.realloc(a, 4000), a);
@@ -156,7 +189,7 @@ for (const { name, debug } of VARIANTS) {
     });
 
     test('realloc moves when it cannot grow in place and keeps the contents', async () => {
-      const heap = await fresh({ debug });
+      const heap = await fresh({ debug, policy: 'first-fit' });
       const a = heap.malloc(28); heap.malloc(12);
       heap.bytes(a, 28).forEach((_, i, bytes) => { bytes[i] = i; });
       const moved = heap.realloc(a, 200);
@@ -166,7 +199,7 @@ for (const { name, debug } of VARIANTS) {
     });
 
     test('realloc of 0 keeps a minimum chunk that is still freed normally', async () => {
-      const heap = await fresh({ debug });
+      const heap = await fresh({ debug, policy: 'first-fit' });
       const a = heap.malloc(60); heap.malloc(12);
       assert.equal(heap.realloc(a, 0), a);
       assert.deepEqual(shape(heap), ['U16', 'F48', 'U16']);
@@ -175,7 +208,7 @@ for (const { name, debug } of VARIANTS) {
     });
 
     test('realloc of NULL is malloc', async () => {
-      const heap = await fresh({ debug });
+      const heap = await fresh({ debug, policy: 'first-fit' });
       const p = heap.realloc(0, 10);
       assert.deepEqual(shape(heap), ['U16']);
       assert.equal(heap.walk()[0].payload, p);
@@ -185,7 +218,7 @@ for (const { name, debug } of VARIANTS) {
   describe(`aligned allocation and growth (${name})`, () => {
     for (const alignment of [16, 32, 64, 256, 4096, 65536]) {
       test(`aligned allocation at ${alignment} bytes returns the leading gap to the heap`, async () => {
-        const heap = await fresh({ debug });
+        const heap = await fresh({ debug, policy: 'first-fit' });
         heap.malloc(12);
         const p = heap.alignedAlloc(alignment, 100);
         assert.equal(p % alignment, 0);
@@ -198,7 +231,7 @@ for (const { name, debug } of VARIANTS) {
     }
 
     test('the heap grows by what a request needs, absorbing a free last chunk', async () => {
-      const heap = await fresh({ debug });
+      const heap = await fresh({ debug, policy: 'first-fit' });
       heap.malloc(12); const a = heap.malloc(60);
       heap.free(a); // the last chunk is free: 64 bytes
       const before = heap.stats().heapSize;
@@ -208,7 +241,7 @@ for (const { name, debug } of VARIANTS) {
     });
 
     test('growth failure returns 0 and leaves a valid heap', async () => {
-      const heap = await fresh({ debug });
+      const heap = await fresh({ debug, policy: 'first-fit' });
       const { heapBase } = heap.layout();
       heap.maxMemory = heapBase + 4096;
       const a = heap.malloc(1000);
