@@ -134,6 +134,95 @@ build_examples() {
 
 build_web() { :; }
 
+# Bench: bench/replay.c linked against each allocator it compares (build/bench/*.wasm), the bump
+# build of the same driver whose bytes the others subtract, and a native driver for callgrind.
+# A tagalloc library not built yet is skipped with a note; bench/run.js then lists it as missing.
+build_bench() {
+    mkdir -p build/bench
+    local cc=(clang --target=wasm32-wasi --sysroot=$WASI_SYSROOT -std=c11 -Wall -Wextra -Werror -O2)
+    local emcc=(emcc -std=c11 -Wall -Wextra -Werror -O2 --no-entry -sALLOW_MEMORY_GROWTH
+        -sMAXIMUM_MEMORY=4GB -sTOTAL_STACK=65536) # wasm-ld's stack, 64 KiB
+    local driver=bench/replay.c out=build/bench
+    if [ -d ../shared/traces/malloclab ]; then # a copy for when ../shared is gone
+        mkdir -p $out/traces/malloclab
+        cp -u ../shared/traces/malloclab/*.rep $out/traces/malloclab/
+        chmod u+w $out/traces/malloclab/*.rep # the shared copies are read-only
+    fi
+
+    # Linked without -O, or clang would run wasm-opt itself without knowing about bulk memory;
+    # then the same wasm-opt -O2 as emcc's, dropping names so that the bytes are code and data.
+    wasi_bench() { # output, then objects and libraries
+        local wasm=$1
+        shift
+        clang --target=wasm32-wasi --sysroot=$WASI_SYSROOT -mexec-model=reactor "$@" -o "$wasm"
+        wasm-opt -O2 --strip-debug --strip-producers --strip-target-features "$wasm" -o "$wasm"
+    }
+    "${cc[@]}" -c $driver -o $out/replay.o
+    "${cc[@]}" -DREPLAY_BUMP=1 -c $driver -o $out/replay-bump.o
+    wasi_bench $out/bump-wasi.wasm $out/replay-bump.o
+    wasi_bench $out/dlmalloc-wasi.wasm $out/replay.o # wasi-libc's own malloc
+    mkdir -p $out/faulty # bumps wrong on purpose, for test/bench.test.js
+    local fault
+    for fault in 1:overlap 2:misaligned 3:scribble; do
+        "${cc[@]}" -DREPLAY_BUMP=1 -DREPLAY_BUMP_FAULT=${fault%%:*} -c $driver -o $out/faulty/replay.o
+        wasi_bench $out/faulty/${fault#*:}.wasm $out/faulty/replay.o
+    done
+    if [ -f build/wasi/libtagalloc.a ]; then
+        wasi_bench $out/tagalloc-wasi.wasm $out/replay.o build/wasi/libtagalloc.a
+    else
+        echo "build.sh: bench: no build/wasi/libtagalloc.a yet (bash build.sh wasi); skipped"
+    fi
+    if [ -f src/heap.c ] && [ -f src/libc.c ]; then # every policy, switched from JavaScript
+        local objs=()
+        for f in $CORE src/grow.c src/libc.c; do # as build_wasi, with every policy compiled in
+            local bulk=-mbulk-memory
+            [ "$f" = src/libc.c ] && bulk=
+            clang $WASI_FLAGS $bulk -DTAGALLOC_ALL_POLICIES=1 -DTAGALLOC_TRAP_ON_MISUSE=1 \
+                -c "$f" -o "$out/policies-$(basename "${f%.c}").o"
+            objs+=("$out/policies-$(basename "${f%.c}").o")
+        done
+        "${cc[@]}" -DREPLAY_POLICIES=1 -c $driver -o $out/replay-policies.o
+        wasi_bench $out/tagalloc-policies-wasi.wasm $out/replay-policies.o "${objs[@]}"
+    else
+        echo "build.sh: bench: no src/heap.c or src/libc.c yet; policy sweep skipped"
+    fi
+
+    # Emscripten as its users link it, with the JS glue; bench/run.js stands in for the glue's
+    # three imports (emscripten_resize_heap, emscripten_get_heap_max, emscripten_memcpy_big), so
+    # only the .wasm is kept. The default 16 MiB initial memory would count against its pages:
+    # link once to learn __heap_base, then again with the initial memory rounded up from there.
+    emcc_bench() { # output .wasm, then emcc arguments
+        local wasm=$1 base pages
+        shift
+        "${emcc[@]}" -sINITIAL_MEMORY=64MB "$@" -o "${wasm%.wasm}.js"
+        base=$(node -e 'const fs = require("fs");
+            const m = new WebAssembly.Module(fs.readFileSync(process.argv[1]));
+            const env = {};
+            for (const { name } of WebAssembly.Module.imports(m)) env[name] = () => 0;
+            console.log(new WebAssembly.Instance(m, { env }).exports.replay_heap_base());' "$wasm")
+        pages=$(((base + 65535) / 65536))
+        "${emcc[@]}" -sINITIAL_MEMORY=$((pages * 65536)) "$@" -o "${wasm%.wasm}.js"
+        rm "${wasm%.wasm}.js"
+    }
+    emcc_bench $out/bump-emscripten.wasm -sMALLOC=none -DREPLAY_BUMP=1 $driver
+    emcc_bench $out/dlmalloc-emscripten.wasm -sMALLOC=dlmalloc $driver
+    emcc_bench $out/emmalloc-emscripten.wasm -sMALLOC=emmalloc $driver
+    if [ -f build/emscripten/libtagalloc.a ]; then
+        emcc_bench $out/tagalloc-emscripten.wasm -sMALLOC=none $driver build/emscripten/libtagalloc.a
+    else
+        echo "build.sh: bench: no build/emscripten/libtagalloc.a yet (bash build.sh emscripten); skipped"
+    fi
+
+    if [ -f build/native/libtagalloc.a ]; then # valgrind --tool=callgrind: see bench/README.md
+        # Valgrind 3.19 gives up on clang 14's DWARF 5 (so the debug info goes; function names
+        # stay) and on grow.c's 64 KiB-aligned arena in a binary laid out in 4 KiB pages.
+        clang $NATIVE_FLAGS -Wl,--strip-debug -Wl,-z,max-page-size=65536 -DREPLAY_NATIVE=1 \
+            $driver build/native/libtagalloc.a -o $out/replay-native
+        bytes $out/replay-native
+    fi
+    for f in $out/*.wasm; do bytes "$f"; done
+}
+
 build_deps() {
     [ -d node_modules ] || npm ci --no-audit --no-fund
 }

@@ -1,0 +1,106 @@
+// The benchmark harness (bench/): quick mode over every allocator and trace, and the checking
+// pass against bump allocators that are wrong on purpose. Assumes `bash build.sh` ran (it builds
+// build/bench/). Times nothing: quick mode only checks.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseTrace } from '../bench/trace.js';
+import { check, instantiate } from '../bench/replay.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const built = (file) => path.join(root, 'build', 'bench', file);
+
+let report = null;
+/** One quick run, shared by the tests that read it (about 5 s). */
+function quickReport() {
+  if (report) return report;
+  const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'tagalloc-bench-')), 'quick.json');
+  const run = spawnSync(process.execPath, ['bench/run.js', '--quick', '--out', out],
+    { cwd: root, encoding: 'utf8' });
+  assert.ok(fs.existsSync(out), `bench/run.js --quick wrote no report:\n${run.stderr}`);
+  report = JSON.parse(fs.readFileSync(out, 'utf8'));
+  return report;
+}
+
+/** A small trace from its op lines; the header is worked out. */
+function trace(lines) {
+  const ops = lines.trim().split('\n');
+  const ids = 1 + Math.max(...ops.map((l) => Number(l.split(' ')[1])));
+  return parseTrace(`0\n${ids}\n${ops.length}\n1\n${ops.join('\n')}\n`, 'inline.rep');
+}
+
+function checkWith(file, t) {
+  const module = new WebAssembly.Module(fs.readFileSync(built(file)));
+  return check(instantiate(module, { name: file, wasm: file }), t);
+}
+
+test('quick mode replays every trace against every allocator and each passes the checking pass', () => {
+  const { allocators, traces } = quickReport();
+  assert.ok(traces.length >= 11, `only ${traces.length} traces were found`);
+  for (const a of allocators) {
+    const failures = Object.entries(a.perTrace)
+      .filter(([, p]) => p.failure).map(([name, p]) => `${name}: ${p.failure}`);
+    assert.equal(a.status, 'ok', `${a.name}: ${a.failure ?? failures.join('; ')}`);
+    assert.deepEqual(Object.keys(a.perTrace), traces.map((t) => t.name), a.name);
+  }
+});
+
+test('utilisation is above 0 and at most 1 for every allocator and trace', () => {
+  for (const a of quickReport().allocators) {
+    for (const [name, p] of Object.entries(a.perTrace)) {
+      if (p.failure) continue; // the test above names it
+      for (const measure of ['utilHeap', 'utilPages']) {
+        const u = p[measure];
+        assert.ok(u > 0 && u <= 1, `${a.name} on ${name}: ${measure} is ${u}`);
+      }
+    }
+  }
+});
+
+test('the comparison holds every tagalloc policy and coalescing mode and the three peers', () => {
+  const names = quickReport().allocators.map((a) => a.name);
+  for (const policy of ['first-fit', 'next-fit', 'best-fit', 'segregated']) {
+    for (const mode of ['immediate', 'deferred']) assert.ok(names.includes(`tagalloc ${policy} ${mode}`));
+  }
+  for (const peer of ['wasi-libc dlmalloc', 'emscripten dlmalloc', 'emscripten emmalloc', 'bump']) {
+    assert.ok(names.includes(peer), peer);
+  }
+});
+
+test('every allocator but the bump has a positive code size after the bump build is subtracted', () => {
+  for (const a of quickReport().allocators) {
+    if (a.name === 'bump') assert.equal(a.codeBytes, 0);
+    else assert.ok(a.codeBytes > 0, `${a.name}: ${a.codeBytes} bytes`);
+  }
+});
+
+const twoBlocks = trace('a 0 64\na 1 64\nf 0\nf 1');
+const sixteenByteBlocks = trace('a 0 16\na 1 16\na 2 16\nf 0\nf 1\nf 2');
+
+test('the plain bump passes the small traces the faulty bumps fail', () => {
+  assert.equal(checkWith('bump-wasi.wasm', twoBlocks).failure, null);
+  assert.equal(checkWith('bump-wasi.wasm', sixteenByteBlocks).failure, null);
+});
+
+test('the checking pass reports a payload that overlaps a live one', () => {
+  assert.match(checkWith('faulty/overlap.wasm', twoBlocks).failure, /overlaps another live payload \(op 2\)/);
+});
+
+test('the checking pass reports a payload that is not aligned', () => {
+  assert.match(checkWith('faulty/misaligned.wasm', twoBlocks).failure, /not aligned .* \(op 1\)/);
+});
+
+test('the checking pass reports a write over the end of a live payload', () => {
+  // The third malloc writes its tag over the second payload's last 4 bytes; free 1 sees it.
+  assert.match(checkWith('faulty/scribble.wasm', sixteenByteBlocks).failure,
+    /bytes of a live payload changed .* \(op 4\)/);
+});
+
+test('the trace reader refuses to free an id that is not live', () => {
+  assert.throws(() => trace('a 0 8\nf 1'), /frees id 1, not live/);
+  assert.throws(() => trace('a 0 8\na 0 8'), /allocates id 0, still live/);
+});
