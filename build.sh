@@ -132,7 +132,31 @@ build_examples() {
     bytes build/examples/double-free.dlmalloc.wasi.wasm
 }
 
-build_web() { :; }
+# The page (web/, served by web/serve.js): no build step of its own; it gets the CS:APP traces
+# beside it in web/traces/ (gitignored) and web/traces/index.json listing them for its menus.
+build_web() {
+    local from=../shared/traces/malloclab to=web/traces f
+    mkdir -p $to
+    if [ -d $from ]; then
+        cp -u $from/*.rep $to/
+        chmod u+w $to/*.rep # the shared copies are read-only; a later cp must overwrite
+    else
+        echo "build.sh: web: no $from beside the repository; the page keeps what $to holds"
+    fi
+    {
+        echo '['
+        local sep=
+        for f in $to/*.rep; do
+            [ -e "$f" ] || continue
+            # header: suggested heap size, ids, ops, weight
+            printf '%s  {"name": "%s", "file": "%s", "ids": %d, "ops": %d}' "$sep" \
+                "$(basename "$f" .rep)" "$(basename "$f")" "$(sed -n 2p "$f")" "$(sed -n 3p "$f")"
+            sep=$',\n'
+        done
+        printf '\n]\n'
+    } >$to/index.json
+    bytes $to/index.json
+}
 
 # Bench: bench/replay.c linked against each allocator it compares (build/bench/*.wasm), the bump
 # build of the same driver whose bytes the others subtract, and a native driver for callgrind.

@@ -1,0 +1,683 @@
+// The page: one heap driven by hand or by a trace, drawn after every call; and, in compare.js,
+// the same trace racing through eight heaps. It uses the tagalloc package like any user.
+
+import { createHeap, loadModule } from '../wasm/index.js';
+import { HeapView } from './view.js';
+import { brief, explain } from './explain.js';
+import { describeOp, OP_ALLOC, OP_FREE, parseTrace, Replayer } from './trace.js';
+import { bytes, count, hex, parseNumber, percent } from './format.js';
+import { Comparison } from './compare.js';
+
+const MAX_MEMORY = 256 * 1024 * 1024; // a runaway request fails as out of memory, not the tab
+const LOG_LIMIT = 200;                 // log lines kept
+const LOG_PER_FRAME = 24;              // log lines added per frame while replaying fast
+const SPEEDS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, Infinity]; // ops per second
+const FRAME_BUDGET_MS = 10;            // replay time per frame at full speed
+const LIST_INTERVAL_MS = 250;          // the chunk list's refresh period while replaying
+const CALLS = { [OP_ALLOC]: 'malloc', [OP_FREE]: 'free' };
+
+const $ = (id) => document.getElementById(id);
+
+const page = {
+  heap: null,
+  view: null,
+  compare: null,
+  names: new Map(),   // payload → { name, request } for chunks this page allocated
+  nextName: 1,        // p1, p2, … for allocations made by hand
+  selected: 0,        // payload of the selected chunk
+  ops: 0,             // calls since the last reset
+  chunks: [],
+  events: [],
+  trace: null,
+  replayer: null,
+  playing: false,
+  budget: 0,
+  lastTime: 0,
+  listTime: 0,
+  traces: [],
+};
+
+init();
+
+async function init() {
+  let module;
+  try {
+    module = await loadModule();
+    page.heap = await createHeap({
+      module, maxMemory: MAX_MEMORY, policy: $('policy').value, coalescing: $('coalescing').value,
+    });
+  } catch (error) {
+    $('load-status').textContent = `Could not start tagalloc: ${error.message}`;
+    $('load-status').classList.add('bad');
+    return;
+  }
+  window.heap = page.heap; // for people who open the console
+  page.view = new HeapView($('heap-canvas'), {
+    onHover: showTooltip,
+    onSelect: (chunk) => select(chunk ? chunk.payload : 0),
+    onDraw: showZoom,
+  });
+  wireOperations();
+  wireTrace();
+  wireView();
+  page.traces = await loadTraceList();
+  page.compare = new Comparison({ module, traces: page.traces, fetchTrace });
+  window.addEventListener('hashchange', route);
+  route();
+  refresh();
+  $('load-status').textContent = `tagalloc.wasm · ${bytes(page.heap.layout().memorySize)} of ` +
+    'linear memory';
+  document.body.dataset.ready = 'true';
+}
+
+// ---- Calls ------------------------------------------------------------------------------------
+
+/**
+ * Runs one heap call and records it: `run` returns the call's result (a payload, or undefined
+ * for free). A refused call (TagallocError) is logged, never thrown.
+ */
+function perform({ text, call, before = 0, run, after = () => {}, quiet = false }) {
+  const heap = page.heap;
+  page.ops++;
+  let result;
+  let error = null;
+  try {
+    result = run();
+  } catch (e) {
+    error = e;
+  }
+  const events = error ? [] : heap.events();
+  page.events = events;
+  if (!error) after(result);
+  const op = { n: page.ops, text, call, before, result, error, events,
+    policy: heap.policy, coalescing: heap.coalescing };
+  page.lastOp = op;
+  if (!quiet) {
+    addLog([op]);
+    page.pending = op; // explained once refresh() has walked the heap
+  }
+  return op;
+}
+
+function requestOf(id, what) {
+  const n = parseNumber($(id).value);
+  if (!Number.isFinite(n) || n >= 2 ** 32) {
+    logProblem(`${what}: "${$(id).value}" is not a whole number of bytes`);
+    return null;
+  }
+  return n;
+}
+
+function pointerOf(id, what) {
+  const n = parseNumber($(id).value);
+  if (!Number.isFinite(n) || n >= 2 ** 32) {
+    logProblem(`${what}: pick a chunk first (click one), or type its payload address`);
+    return null;
+  }
+  return n;
+}
+
+function doMalloc() {
+  const request = requestOf('malloc-request', 'malloc');
+  if (request === null) return;
+  const name = `p${page.nextName}`;
+  perform({
+    text: `${name} = malloc(${request})`, call: 'malloc',
+    run: () => page.heap.malloc(request),
+    after: (p) => nameChunk(p, name, request),
+  });
+  refresh();
+}
+
+function doCalloc() {
+  const n = requestOf('calloc-count', 'calloc');
+  const size = n === null ? null : requestOf('calloc-size', 'calloc');
+  if (size === null) return;
+  const name = `p${page.nextName}`;
+  perform({
+    text: `${name} = calloc(${n}, ${size})`, call: 'calloc',
+    run: () => page.heap.calloc(n, size),
+    after: (p) => nameChunk(p, name, n * size),
+  });
+  refresh();
+}
+
+function doAligned() {
+  const alignment = requestOf('aligned-alignment', 'aligned_alloc');
+  const request = alignment === null ? null : requestOf('aligned-request', 'aligned_alloc');
+  if (request === null) return;
+  const name = `p${page.nextName}`;
+  perform({
+    text: `${name} = aligned_alloc(${alignment}, ${request})`, call: 'aligned_alloc',
+    run: () => page.heap.alignedAlloc(alignment, request),
+    after: (p) => nameChunk(p, name, request),
+  });
+  refresh();
+}
+
+function doRealloc() {
+  const pointer = pointerOf('realloc-pointer', 'realloc');
+  const request = pointer === null ? null : requestOf('realloc-request', 'realloc');
+  if (request === null) return;
+  const old = page.names.get(pointer);
+  const name = old?.name ?? `p${page.nextName}`;
+  perform({
+    text: `${name} = realloc(${hex(pointer)}, ${request})`, call: 'realloc', before: pointer,
+    run: () => page.heap.realloc(pointer, request),
+    after: (p) => {
+      if (!p) return;
+      page.names.delete(pointer);
+      page.names.set(p, { name, request });
+      if (!old && pointer === 0) page.nextName++;
+      if (page.selected === pointer) select(p, { quiet: true });
+    },
+  });
+  refresh();
+}
+
+function doFree(pointer = pointerOf('free-pointer', 'free')) {
+  if (pointer === null) return;
+  const name = page.names.get(pointer)?.name;
+  perform({
+    text: `free(${name ?? hex(pointer)})`, call: 'free', before: pointer,
+    run: () => page.heap.free(pointer),
+    after: () => page.names.delete(pointer),
+  });
+  refresh();
+}
+
+function nameChunk(payload, name, request) {
+  if (!payload) return;
+  page.names.set(payload, { name, request });
+  page.nextName++;
+}
+
+function reset() {
+  pause();
+  page.heap.reset();
+  page.names.clear();
+  page.nextName = 1;
+  page.ops = 0;
+  page.events = [];
+  page.lastOp = null;
+  if (page.trace) page.replayer = new Replayer(page.heap, page.trace);
+  select(0, { quiet: true });
+  addLog([{ setting: true, text: 'heap.reset(): every chunk forgotten; grown memory kept' }]);
+  $('happened').innerHTML = '<p class="muted">The heap is empty again. Its linear memory ' +
+    'stays as large as it grew: wasm memory never shrinks.</p>';
+  showTraceStatus();
+  refresh();
+}
+
+function wireOperations() {
+  const actions = { malloc: doMalloc, calloc: doCalloc, aligned: doAligned, realloc: doRealloc,
+    free: () => doFree() };
+  $('ops').addEventListener('submit', (event) => {
+    event.preventDefault();
+    const call = event.submitter?.dataset.call ?? 'malloc';
+    actions[call]();
+  });
+  // Enter in a field runs that field's call, not the form's first button.
+  $('ops').addEventListener('keydown', (event) => {
+    if (event.key !== 'Enter' || event.target.tagName !== 'INPUT') return;
+    event.preventDefault();
+    const button = event.target.closest('.call').querySelector('button');
+    actions[button.dataset.call]();
+  });
+  $('policy').addEventListener('change', () => {
+    page.heap.policy = $('policy').value;
+    addLog([{ setting: true, text: `heap.policy = '${page.heap.policy}'` }]);
+    refresh();
+  });
+  $('coalescing').addEventListener('change', () => {
+    page.heap.coalescing = $('coalescing').value;
+    const note = page.heap.coalescing === 'immediate' ? ' (touching free chunks merged now)' : '';
+    addLog([{ setting: true, text: `heap.coalescing = '${page.heap.coalescing}'${note}` }]);
+    refresh();
+  });
+  $('reset').addEventListener('click', reset);
+  document.addEventListener('keydown', (event) => {
+    if (event.key !== 'Delete' && event.key !== 'Backspace') return;
+    if (/^(INPUT|SELECT|TEXTAREA)$/.test(event.target.tagName)) return;
+    if (!page.selected || $('heap-view').hidden) return;
+    event.preventDefault();
+    doFree(page.selected);
+  });
+}
+
+// ---- Trace replay -------------------------------------------------------------------------------
+
+async function loadTraceList() {
+  try {
+    const response = await fetch('traces/index.json');
+    if (!response.ok) throw new Error(`HTTP ${response.status}`);
+    const traces = await response.json();
+    const select = $('trace-select');
+    for (const t of traces) {
+      select.add(new Option(`${t.name} · ${count(t.ops)} ops`, t.file));
+    }
+    return traces;
+  } catch (error) {
+    $('trace-status').textContent = `No bundled traces (${error.message}): run bash build.sh web.`;
+    return [];
+  }
+}
+
+async function fetchTrace(file) {
+  const response = await fetch(`traces/${file}`);
+  if (!response.ok) throw new Error(`cannot load traces/${file} (HTTP ${response.status})`);
+  return parseTrace(await response.text(), file.replace(/\.rep$/, ''));
+}
+
+async function readTraceFile(input) {
+  const file = input.files[0];
+  if (!file) return null;
+  return parseTrace(await file.text(), file.name.replace(/\.rep$/, ''));
+}
+
+function useTrace(trace) {
+  pause();
+  page.trace = trace;
+  reset();
+  addLog([{ setting: true, text: `trace ${trace.name}: ${count(trace.length)} operations on ` +
+    `${count(trace.ids)} ids` }]);
+  for (const id of ['play', 'step', 'restart']) $(id).disabled = false;
+  showTraceStatus();
+}
+
+function stepTrace({ quiet }) {
+  const r = page.replayer;
+  const i = r.position;
+  const trace = r.trace;
+  const id = trace.args[i];
+  const kind = trace.kinds[i];
+  const before = r.ptrs[id];
+  const text = `${describeOp(trace, i)}`;
+  if (kind === OP_FREE && !before) {
+    r.step();
+    page.ops++;
+    return { n: page.ops, text, skipped: true, events: [] };
+  }
+  return perform({
+    text, call: CALLS[kind] ?? 'realloc', before, quiet,
+    run: () => r.step().after,
+    after: (p) => {
+      const name = `ptr[${id}]`;
+      if (kind === OP_FREE) {
+        page.names.delete(before);
+        return undefined;
+      }
+      if (p && p !== before) page.names.delete(before);
+      if (p) page.names.set(p, { name, request: trace.sizes[i] });
+      return p;
+    },
+  });
+}
+
+function play() {
+  if (!page.replayer || page.replayer.done) return;
+  page.playing = true;
+  page.budget = 1; // the first operation runs at once
+  page.lastTime = performance.now();
+  $('play').textContent = '⏸ Pause';
+  requestAnimationFrame(tick);
+}
+
+function pause() {
+  if (!page.playing) return;
+  page.playing = false;
+  $('play').textContent = '▶ Play';
+  refresh();
+  showTraceStatus();
+}
+
+// One frame of replay: as many operations as the speed allows (at most FRAME_BUDGET_MS of
+// them), then one redraw.
+function tick(now) {
+  if (!page.playing) return;
+  const speed = SPEEDS[Number($('speed').value)];
+  page.budget += (speed * Math.min(100, now - page.lastTime)) / 1000;
+  page.lastTime = now;
+  const r = page.replayer;
+  const started = performance.now();
+  const done = [];
+  let n = 0;
+  while (!r.done && page.budget >= 1) {
+    done.push(stepTrace({ quiet: true }));
+    page.budget -= 1;
+    if (done.length > LOG_PER_FRAME) done.shift();
+    if (++n % 16 === 0 && performance.now() - started > FRAME_BUDGET_MS) break;
+  }
+  if (speed === Infinity) page.budget = Infinity;
+  if (done.length) {
+    addLog(done);
+    const last = done[done.length - 1];
+    if (!last.skipped) page.pending = last;
+  }
+  if (r.done) {
+    page.playing = false;
+    $('play').textContent = '▶ Play';
+    refresh();
+  } else {
+    refresh({ list: 'throttled' });
+    requestAnimationFrame(tick);
+  }
+  showTraceStatus();
+}
+
+function showTraceStatus() {
+  const r = page.replayer;
+  if (!r) return;
+  const total = r.trace.length;
+  $('trace-bar').style.width = `${(100 * r.position) / Math.max(1, total)}%`;
+  const next = r.done ? 'done' : `next: ${describeOp(r.trace, r.position)}`;
+  const status = $('trace-status');
+  status.textContent = `${r.trace.name}: ${count(r.position)} / ${count(total)} · ${next}`;
+  status.dataset.position = String(r.position);
+  status.dataset.done = String(r.done);
+  $('step').disabled = r.done;
+  $('play').disabled = r.done;
+}
+
+function wireTrace() {
+  $('trace-select').addEventListener('change', async () => {
+    const file = $('trace-select').value;
+    if (!file) return;
+    try {
+      useTrace(await fetchTrace(file));
+    } catch (error) {
+      logProblem(error.message);
+    }
+  });
+  $('trace-file').addEventListener('change', async () => {
+    try {
+      const trace = await readTraceFile($('trace-file'));
+      if (trace) {
+        $('trace-select').value = '';
+        useTrace(trace);
+      }
+    } catch (error) {
+      logProblem(error.message);
+    }
+    $('trace-file').value = '';
+  });
+  $('play').addEventListener('click', () => (page.playing ? pause() : play()));
+  $('step').addEventListener('click', () => {
+    pause();
+    if (!page.replayer || page.replayer.done) return;
+    const op = stepTrace({ quiet: false });
+    if (op.skipped) addLog([op]);
+    refresh();
+    showTraceStatus();
+  });
+  $('restart').addEventListener('click', () => {
+    if (page.trace) useTrace(page.trace);
+  });
+  const showSpeed = () => {
+    const speed = SPEEDS[Number($('speed').value)];
+    $('speed-value').textContent = speed === Infinity ? 'max' : `${count(speed)} ops/s`;
+  };
+  $('speed').addEventListener('input', showSpeed);
+  showSpeed();
+}
+
+// ---- Drawing the state ------------------------------------------------------------------------
+
+/**
+ * Redraws everything from the heap. Throttled (while replaying), the chunk list is rebuilt only
+ * when it is open, at most every LIST_INTERVAL_MS; it is always current when replay stops.
+ */
+function refresh({ list = 'now' } = {}) {
+  const heap = page.heap;
+  const chunks = heap.walk();
+  page.chunks = chunks;
+  if (page.selected && !chunks.some((c) => c.payload === page.selected)) select(0, { quiet: true });
+  page.view.show({
+    chunks, layout: heap.layout(), rover: heap.rover, roverActive: heap.policy === 'next-fit',
+    events: page.events, selected: page.selected,
+  });
+  showStats(heap.stats(), heap.check(), chunks);
+  showSelected();
+  if (page.pending) {
+    showHappened(page.pending);
+    page.pending = null;
+  }
+  const now = performance.now();
+  if (list === 'now' || ($('chunk-details').open && now - page.listTime >= LIST_INTERVAL_MS)) {
+    showList(chunks);
+    page.listTime = now;
+  }
+}
+
+function showStats(s, check, chunks) {
+  const used = chunks.reduce((n, c) => n + (c.used ? 1 : 0), 0);
+  const rows = [
+    ['heap size', `${count(s.heapSize)} B`],
+    ['in use', `${count(s.inUse)} B`],
+    ['free', `${count(s.free)} B`],
+    ['free chunks', count(s.freeChunks)],
+    ['largest free', `${count(s.largestFree)} B`],
+    ['peak heap', `${count(s.peakHeap)} B`],
+    ['peak in use', `${count(s.peakInUse)} B`],
+    ['bad frees', count(s.badFrees)],
+    ['heap start', s.heapStart ? hex(s.heapStart) : '—'],
+    ['chunks', `${count(chunks.length)} (${count(used)} used)`, 'derived'],
+    ['utilisation', percent(s.heapSize ? s.peakInUse / s.heapSize : NaN), 'derived',
+      'peak in use / heap size'],
+    ['ext. fragmentation', percent(s.free ? 1 - s.largestFree / s.free : NaN), 'derived',
+      '1 − largest free / total free'],
+  ];
+  $('stats').innerHTML = rows.map(([name, value, cls = '', title = '']) =>
+    `<dt class="${cls}" title="${title}">${name}</dt><dd class="${cls}" data-stat="${name}">` +
+    `${value}</dd>`).join('');
+  const el = $('check');
+  el.className = `check ${check.ok ? 'ok' : 'bad'}`;
+  el.textContent = check.ok ? 'heap.check(): ok, I1–I6 hold'
+    : `heap.check(): ${check.invariant} broken at ${hex(check.chunk)}`;
+}
+
+function showList(chunks) {
+  const list = $('chunk-list');
+  const html = new Array(chunks.length);
+  for (let i = 0; i < chunks.length; i++) {
+    const c = chunks[i];
+    const state = c.used ? 'used' : 'free';
+    const selected = c.payload === page.selected ? ' aria-selected="true"' : '';
+    html[i] = `<li data-payload="${c.payload}" data-size="${c.size}" data-state="${state}"` +
+      `${selected}><span>${hex(c.payload)}</span><span>${c.size} B</span>` +
+      `<span>${state}</span></li>`;
+  }
+  list.innerHTML = html.join('');
+  list.dataset.ops = String(page.ops);
+  $('chunk-count').textContent = `(${count(chunks.length)})`;
+}
+
+function readTag(address) {
+  const b = page.heap.bytes(address, 4);
+  return (b[0] | (b[1] << 8) | (b[2] << 16) | (b[3] << 24)) >>> 0;
+}
+
+function tagText(tag) {
+  const flags = [];
+  if (tag & 1) flags.push('USED');
+  if (tag & 2) flags.push('PREV_USED');
+  return `${hex(tag).padStart(6)} = ${tag & ~15}${flags.map((f) => ` | ${f}`).join('')}`;
+}
+
+function chunkRows(c) {
+  const named = page.names.get(c.payload);
+  const chunkAddress = c.payload - 4;
+  const rows = [
+    ['state', `<span class="state-${c.used ? 'used' : 'free'}">${c.used ? 'used' : 'free'}</span>`],
+    ['payload', hex(c.payload)],
+    ['chunk (head tag)', hex(chunkAddress)],
+    ['size', `${c.size} B`],
+  ];
+  if (c.used && named) rows.push(['request', `${named.request} B as ${named.name}`]);
+  if (c.used) rows.push(['usable', `${c.size - 4} B`]);
+  rows.push(['head tag', tagText(readTag(chunkAddress))]);
+  rows.push(['foot tag', c.used ? 'none: the next head’s PREV_USED says “used”'
+    : tagText(readTag(chunkAddress + c.size - 4))]);
+  return rows;
+}
+
+function showSelected() {
+  const el = $('selected');
+  const c = page.chunks.find((x) => x.payload === page.selected);
+  if (!c) {
+    el.innerHTML = '<p class="muted">None: click a chunk.</p>';
+    return;
+  }
+  el.innerHTML = `<table>${chunkRows(c).map(([k, v]) => `<tr><th>${k}</th><td>${v}</td></tr>`)
+    .join('')}</table>`;
+}
+
+function select(payload, { quiet = false } = {}) {
+  page.selected = payload;
+  if (payload) {
+    $('free-pointer').value = hex(payload);
+    $('realloc-pointer').value = hex(payload);
+  }
+  for (const li of $('chunk-list').querySelectorAll('[aria-selected="true"]')) {
+    li.removeAttribute('aria-selected');
+  }
+  if (payload) {
+    const li = $('chunk-list').querySelector(`[data-payload="${payload}"]`);
+    li?.setAttribute('aria-selected', 'true');
+  }
+  if (quiet) return;
+  showSelected();
+  page.view.show({ selected: payload });
+}
+
+const REGION_NOTES = {
+  unused: 'Below __global_base: left empty, so that NULL and other small addresses hold nothing.',
+  static: 'The module’s static data, its globals and constants: __global_base to __data_end.',
+  stack: 'The shadow stack: C locals whose address is taken. It grows down from __heap_base.',
+  heap: 'tagalloc’s heap: from __heap_base (aligned for chunk 0) to its end tag.',
+  grown: 'Pages memory.grow added that the heap has not reached (yet, or since a reset).',
+};
+
+function showTooltip(target, x, y) {
+  const tip = $('tooltip');
+  if (!target) {
+    tip.hidden = true;
+    return;
+  }
+  if ('payload' in target) {
+    tip.innerHTML = `<table class="chunk-info">${chunkRows(target).map(([k, v]) =>
+      `<tr><th>${k}</th><td class="mono">${v}</td></tr>`).join('')}</table>`;
+  } else {
+    tip.innerHTML = `<b>${target.name}</b><br><span class="mono">${hex(target.from)} – ` +
+      `${hex(target.to)} · ${bytes(target.to - target.from)}</span><br>` +
+      REGION_NOTES[target.region];
+  }
+  tip.hidden = false;
+  const w = tip.offsetWidth;
+  const h = tip.offsetHeight;
+  tip.style.left = `${Math.min(x + 14, window.innerWidth - w - 8)}px`;
+  tip.style.top = `${y + 18 + h > window.innerHeight ? y - h - 10 : y + 18}px`;
+}
+
+function showZoom() {
+  const bpp = page.view.bytesPerPixel;
+  if (!(bpp > 0)) {
+    $('zoom-level').textContent = '';
+    return;
+  }
+  $('zoom-level').textContent = bpp >= 1 ? `${bpp.toFixed(bpp < 10 ? 1 : 0)} B/px`
+    : `${(1 / bpp).toFixed(1)} px/B`;
+}
+
+function wireView() {
+  $('zoom-in').addEventListener('click', () => page.view.zoom(2));
+  $('zoom-out').addEventListener('click', () => page.view.zoom(0.5));
+  $('zoom-fit').addEventListener('click', () => page.view.fit());
+  $('chunk-details').addEventListener('toggle', () => showList(page.chunks));
+  $('chunk-list').addEventListener('click', (event) => {
+    const li = event.target.closest('li');
+    if (!li) return;
+    const payload = Number(li.dataset.payload);
+    select(payload);
+    page.view.centre(payload);
+  });
+}
+
+// ---- What happened, and the log ---------------------------------------------------------------
+
+function resultText(op) {
+  if (op.error) return `<span class="error">${escape(op.error.code ?? op.error.name)}</span>`;
+  if (op.call === 'free') return '';
+  if (op.result === 0) return ' → <span class="error">0 (out of memory)</span>';
+  return ` → <span class="result">${hex(op.result)}</span>`;
+}
+
+function showHappened(op) {
+  const el = $('happened');
+  let body;
+  if (op.error) {
+    body = `<ul><li class="error">Refused: ${escape(op.error.message)}` +
+      `${op.error.code ? ` (TagallocError ${op.error.code})` : ''}. ` +
+      'The heap is unchanged.</li></ul>';
+  } else {
+    const steps = explain({ ...op, chunks: page.chunks });
+    body = `<ul>${steps.map((s) => `<li class="${s.kind}">${escape(s.text)}</li>`).join('')}</ul>`;
+  }
+  const arrow = op.error ? ' → ' : '';
+  el.innerHTML = `<p class="call-line">${escape(op.text)}${arrow}${resultText(op)}` +
+    ` <span class="muted small">${op.policy} · ${op.coalescing}</span></p>${body}`;
+}
+
+function addLog(ops) {
+  const log = $('log');
+  const fragment = document.createDocumentFragment();
+  for (let i = ops.length - 1; i >= 0; i--) {
+    const op = ops[i];
+    const li = document.createElement('li');
+    if (op.setting) {
+      li.className = 'setting';
+      li.innerHTML = `<span class="n"></span><span class="what">${escape(op.text)}</span>`;
+    } else {
+      let tail = '';
+      if (op.skipped) tail = ' <span class="brief">skipped: the id holds nothing</span>';
+      else if (op.error) tail = ` <span class="brief">${escape(op.error.message)}</span>`;
+      else {
+        const words = brief(op.events);
+        if (words) tail = ` <span class="brief">· ${escape(words)}</span>`;
+      }
+      if (op.error) li.className = 'error';
+      const result = op.error ? ` → ${resultText(op)}` : op.skipped ? '' : resultText(op);
+      li.innerHTML = `<span class="n">${op.n}</span><span class="what">${escape(op.text)}` +
+        `${result}${tail}</span>`;
+      li.title = li.textContent;
+    }
+    fragment.append(li);
+  }
+  log.prepend(fragment);
+  while (log.childElementCount > LOG_LIMIT) log.lastElementChild.remove();
+}
+
+function logProblem(text) {
+  const li = document.createElement('li');
+  li.className = 'error';
+  li.innerHTML = `<span class="n">!</span><span class="what">${escape(text)}</span>`;
+  $('log').prepend(li);
+  $('happened').innerHTML = `<ul><li class="error">${escape(text)}</li></ul>`;
+}
+
+function escape(text) {
+  return String(text).replace(/[&<>"]/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;',
+    '"': '&quot;' })[ch]);
+}
+
+// ---- Tabs -------------------------------------------------------------------------------------
+
+function route() {
+  const compare = location.hash === '#compare';
+  $('heap-view').hidden = compare;
+  $('compare-view').hidden = !compare;
+  $('tab-heap').setAttribute('aria-selected', String(!compare));
+  $('tab-compare').setAttribute('aria-selected', String(compare));
+  if (compare) page.compare.show();
+  else page.view.draw();
+}

@@ -1,0 +1,385 @@
+// Side by side: one trace replayed in eight heaps at once (four fit policies × two coalescing
+// modes), a slice of operations per heap each animation frame, with live charts, each heap
+// drawn to one scale, and a table at the end.
+
+import { createHeap } from '../wasm/index.js';
+import { OP_FREE, parseTrace, Replayer } from './trace.js';
+import { drawChunks } from './view.js';
+import { LineChart } from './charts.js';
+import { bytes, count, percent } from './format.js';
+
+const POLICIES = ['first-fit', 'next-fit', 'best-fit', 'segregated'];
+const MODES = ['immediate', 'deferred'];
+const POLICY_COLORS = {
+  'first-fit': '#2563eb',
+  'next-fit': '#dc2626',
+  'best-fit': '#16a34a',
+  'segregated': '#9333ea',
+};
+const POLICY_NAMES = { 'first-fit': 'first fit', 'next-fit': 'next fit', 'best-fit': 'best fit',
+  'segregated': 'segregated fit' };
+const FRAME_BUDGET_MS = 12;        // replay time per animation frame, shared by the heaps
+const SAMPLES = 400;               // points per chart line
+const MAX_MEMORY = 256 * 1024 * 1024; // per heap: a trace asking for more fails as out of memory
+const DEFAULT_TRACE = 'amptjp-bal';
+
+const $ = (id) => document.getElementById(id);
+
+/** The operation count after which the trace's live requests add up to the most bytes. */
+function peakDemand(trace) {
+  const live = new Float64Array(trace.ids);
+  let total = 0;
+  let best = 0;
+  let at = 0;
+  for (let i = 0; i < trace.length; i++) {
+    const id = trace.args[i];
+    const size = trace.kinds[i] === OP_FREE ? 0 : trace.sizes[i];
+    total += size - live[id];
+    live[id] = size;
+    if (total > best) {
+      best = total;
+      at = i + 1;
+    }
+  }
+  return at;
+}
+
+export class Comparison {
+  #module;
+  #fetchTrace;
+  #runs = [];
+  #trace = null;
+  #peakOp = 0;
+  #every = 1;
+  #charts;
+  #generation = 0;
+  #started = false;
+
+  /**
+   * @param {{ module: WebAssembly.Module, traces: { name: string, file: string }[],
+   *   fetchTrace: (file: string) => Promise<object> }} options
+   */
+  constructor({ module, traces, fetchTrace }) {
+    this.#module = module;
+    this.#fetchTrace = fetchTrace;
+    const select = $('compare-trace');
+    for (const t of traces) select.add(new Option(`${t.name} · ${count(t.ops)} ops`, t.file));
+    const preferred = traces.find((t) => t.name === DEFAULT_TRACE);
+    if (preferred) select.value = preferred.file;
+    this.#charts = {
+      heapSize: new LineChart($('chart-heap'), { title: 'Heap size', unit: 'bytes' }),
+      inUse: new LineChart($('chart-in-use'), { title: 'Bytes in use', unit: 'bytes' }),
+      util: new LineChart($('chart-util'),
+        { title: 'Utilisation: peak in use / heap size', unit: 'fraction' }),
+      frag: new LineChart($('chart-frag'),
+        { title: 'External fragmentation: 1 − largest free / free', unit: 'fraction' }),
+    };
+    $('compare-run').addEventListener('click', () => this.#runSelected());
+    $('compare-trace').addEventListener('change', () => this.#runSelected());
+    $('compare-file').addEventListener('change', async () => {
+      const input = $('compare-file');
+      const file = input.files[0];
+      input.value = '';
+      if (!file) return;
+      try {
+        this.run(parseTrace(await file.text(), file.name.replace(/\.rep$/, '')));
+      } catch (error) {
+        this.#status(error.message);
+      }
+    });
+    $('series-legend').innerHTML = POLICIES.map((p) => MODES.map((m) =>
+      `<li><i class="swatch-line${m === 'deferred' ? ' dashed' : ''}" style="color:` +
+      `${POLICY_COLORS[p]}"></i>${POLICY_NAMES[p]} · ${m}</li>`).join('')).join('');
+    new ResizeObserver(() => this.#draw()).observe($('compare-strips'));
+  }
+
+  /** Called when the tab opens: the first time, replays the default trace. */
+  show() {
+    if (!this.#started && $('compare-trace').value) this.#runSelected();
+    else this.#draw();
+  }
+
+  async #runSelected() {
+    const file = $('compare-trace').value;
+    if (!file) return;
+    try {
+      this.run(await this.#fetchTrace(file));
+    } catch (error) {
+      this.#status(error.message);
+    }
+  }
+
+  /** Replays `trace` in eight fresh heaps, drawing once a frame until all are done. */
+  async run(trace) {
+    this.#started = true;
+    const generation = ++this.#generation;
+    this.#trace = trace;
+    $('verdict').textContent = `Replaying ${trace.name} in eight heaps: four fit policies, each ` +
+      'with immediate and deferred coalescing. The charts\' x axis counts operations.';
+    this.#peakOp = peakDemand(trace);
+    this.#every = Math.max(1, Math.ceil(trace.length / SAMPLES));
+    const runs = [];
+    for (const policy of POLICIES) {
+      for (const coalescing of MODES) {
+        const heap = await createHeap({ module: this.#module, policy, coalescing,
+          maxMemory: MAX_MEMORY });
+        runs.push({
+          policy, coalescing, heap, replayer: new Replayer(heap, trace), ms: 0, errors: 0,
+          xs: [0], heapSize: [0], inUse: [0], util: [0], frag: [0], mostFree: 0, fragSum: 0,
+          snapshot: null, final: null,
+        });
+      }
+    }
+    if (generation !== this.#generation) return; // a newer run started meanwhile
+    this.#runs = runs;
+    $('compare-status').dataset.done = 'false';
+    this.#table();
+    this.#status(`${trace.name}: replaying ${count(trace.length)} operations in 8 heaps…`);
+    const frame = () => {
+      if (generation !== this.#generation) return;
+      this.#frame();
+      if (runs.every((r) => r.replayer.done)) this.#finish();
+      else requestAnimationFrame(frame);
+    };
+    requestAnimationFrame(frame);
+  }
+
+  #frame() {
+    const active = this.#runs.filter((r) => !r.replayer.done);
+    const slice = FRAME_BUDGET_MS / Math.max(1, active.length);
+    for (const run of active) {
+      const end = performance.now() + slice;
+      do this.#segment(run); while (!run.replayer.done && performance.now() < end);
+    }
+    this.#draw();
+    this.#table();
+    const done = this.#runs.reduce((n, r) => n + r.replayer.position, 0);
+    const total = this.#trace.length * this.#runs.length;
+    $('compare-bar').style.width = `${(100 * done) / total}%`;
+  }
+
+  // Runs to the next sample point, timing only the heap calls; then samples the stats.
+  #segment(run) {
+    const r = run.replayer;
+    const every = this.#every;
+    let stop = Math.min(r.trace.length, (Math.floor(r.position / every) + 1) * every);
+    if (r.position < this.#peakOp) stop = Math.min(stop, this.#peakOp);
+    const started = performance.now();
+    while (r.position < stop) {
+      try {
+        while (r.position < stop) r.step();
+      } catch {
+        run.errors++; // a trace that frees what it never allocated: the heap refuses, we go on
+      }
+    }
+    run.ms += performance.now() - started;
+    if (r.position % every === 0 || r.done) {
+      const s = run.heap.stats();
+      run.xs.push(r.position);
+      run.heapSize.push(s.heapSize);
+      run.inUse.push(s.inUse);
+      run.util.push(s.heapSize ? s.peakInUse / s.heapSize : 0);
+      const frag = s.free ? 1 - s.largestFree / s.free : 0;
+      run.frag.push(frag);
+      run.fragSum += frag;
+      run.mostFree = Math.max(run.mostFree, s.freeChunks);
+    }
+    if (r.position === this.#peakOp && !run.snapshot) {
+      const layout = run.heap.layout();
+      run.snapshot = { chunks: run.heap.walk(), start: layout.heapStart, end: layout.heapEnd };
+    }
+  }
+
+  #finish() {
+    for (const run of this.#runs) {
+      const s = run.heap.stats();
+      run.final = {
+        util: s.peakHeap ? s.peakInUse / s.peakHeap : NaN,
+        payloadUtil: s.peakHeap ? run.replayer.peakRequested / s.peakHeap : NaN,
+        peakHeap: s.peakHeap,
+        mostFree: run.mostFree,
+        endFree: s.freeChunks,
+        frag: run.fragSum / Math.max(1, run.frag.length - 1),
+        opsPerSecond: run.ms > 0 ? this.#trace.length / (run.ms / 1000) : NaN,
+        check: run.heap.check(),
+        failures: run.replayer.failures,
+      };
+    }
+    this.#draw();
+    this.#table();
+    $('compare-bar').style.width = '100%';
+    this.#status(`${this.#trace.name}: done, ${count(this.#trace.length)} operations in each ` +
+      'of 8 heaps.');
+    $('verdict').textContent = this.#verdict();
+    $('compare-status').dataset.done = 'true';
+  }
+
+  #status(text) {
+    $('compare-status').textContent = text;
+  }
+
+  #verdict() {
+    const runs = this.#runs;
+    const label = (r) => `${POLICY_NAMES[r.policy]} (${r.coalescing})`;
+    const byUtil = [...runs].sort((a, b) => b.final.util - a.final.util);
+    const best = byUtil[0];
+    const worst = byUtil[byUtil.length - 1];
+    const fastest = [...runs].sort((a, b) => b.final.opsPerSecond - a.final.opsPerSecond)[0];
+    const name = this.#trace.name;
+    let text;
+    if (best.final.util - worst.final.util < 0.005) {
+      text = `On ${name} every policy reaches the same utilisation, ${percent(best.final.util)}: ` +
+        'the fragmentation is in the trace itself (its frees leave holes no later request fits), ' +
+        'not in how a policy picks chunks.';
+    } else {
+      text = `On ${name}, ${label(best)} packs the heap tightest: at its peak ` +
+        `${percent(best.final.util)} of a ${bytes(best.final.peakHeap)} heap was in use, ` +
+        `against ${percent(worst.final.util)} of ${bytes(worst.final.peakHeap)} for ` +
+        `${label(worst)}.`;
+      if (worst.policy === 'next-fit') {
+        text += ' Next fit resumes after its last placement, so it carves new requests out of ' +
+          'fresh space while the holes behind the rover wait.';
+      } else if (best.policy === 'best-fit') {
+        text += ' Best fit takes the smallest hole that fits, keeping the large holes whole for ' +
+          'large requests.';
+      }
+    }
+    text += ` Fastest: ${label(fastest)}, ${count(fastest.final.opsPerSecond)} operations/s.`;
+    return text;
+  }
+
+  #table() {
+    const runs = this.#runs;
+    const done = runs.length > 0 && runs.every((r) => r.final);
+    const columns = [
+      ['util', (f) => percent(f.util), 'max'],
+      ['payloadUtil', (f) => percent(f.payloadUtil), 'max'],
+      ['peakHeap', (f) => bytes(f.peakHeap), 'min'],
+      ['mostFree', (f) => `${count(f.mostFree)} · ${count(f.endFree)}`, 'min'],
+      ['frag', (f) => percent(f.frag), 'min'],
+      ['opsPerSecond', (f) => count(f.opsPerSecond), 'max'],
+    ];
+    const extremes = {};
+    if (done) {
+      for (const [key, , better] of columns) {
+        const values = runs.map((r) => r.final[key]);
+        const hi = Math.max(...values);
+        const lo = Math.min(...values);
+        if (hi - lo > Math.abs(hi) * 0.005) {
+          extremes[key] = better === 'max' ? { best: hi, worst: lo } : { best: lo, worst: hi };
+        }
+      }
+    }
+    const rows = runs.map((r) => {
+      const key = `<i class="key${r.coalescing === 'deferred' ? ' dashed' : ''}" ` +
+        `style="color:${POLICY_COLORS[r.policy]}"></i>`;
+      const cells = columns.map(([k, format]) => {
+        if (!r.final) {
+          if (k === 'opsPerSecond' && r.ms > 0) {
+            return `<td>${count(r.replayer.position / (r.ms / 1000))}</td>`;
+          }
+          return '<td class="muted">…</td>';
+        }
+        const e = extremes[k];
+        let cls = '';
+        if (e && r.final[k] === e.best) cls = 'best';
+        else if (e && r.final[k] === e.worst) cls = 'worst';
+        return `<td class="${cls}" data-column="${k}">${format(r.final)}</td>`;
+      });
+      let check = '<td class="muted">…</td>';
+      if (r.final) {
+        const bad = r.final.failures ? ` (${r.final.failures} failed)` : '';
+        check = r.final.check.ok ? `<td>ok${bad}</td>`
+          : `<td class="worst">${r.final.check.invariant}</td>`;
+      }
+      return `<tr data-policy="${r.policy}" data-coalescing="${r.coalescing}">` +
+        `<td>${key}${POLICY_NAMES[r.policy]}</td><td>${r.coalescing}</td>${cells.join('')}` +
+        `${check}</tr>`;
+    });
+    $('compare-table').tBodies[0].innerHTML = rows.join('');
+  }
+
+  #draw() {
+    if ($('compare-view').hidden) return;
+    this.#drawStrips();
+    const xMax = this.#trace ? this.#trace.length : 1;
+    for (const [key, chart] of Object.entries(this.#charts)) {
+      chart.draw(this.#runs.map((r) => ({
+        color: POLICY_COLORS[r.policy],
+        dash: r.coalescing === 'deferred' ? [5, 3] : [],
+        xs: r.xs,
+        ys: r[key],
+      })), xMax);
+    }
+  }
+
+  #drawStrips() {
+    const canvas = $('compare-strips');
+    const dpr = window.devicePixelRatio || 1;
+    const w = canvas.clientWidth;
+    const h = canvas.clientHeight;
+    if (!w || !h) return;
+    if (canvas.width !== Math.round(w * dpr) || canvas.height !== Math.round(h * dpr)) {
+      canvas.width = Math.round(w * dpr);
+      canvas.height = Math.round(h * dpr);
+    }
+    const ctx = canvas.getContext('2d');
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    ctx.clearRect(0, 0, w, h);
+    const runs = this.#runs;
+    if (!runs.length) return;
+    const shown = runs.map((r) => {
+      if (r.snapshot) return r.snapshot;
+      const layout = r.heap.layout();
+      return { chunks: r.heap.walk(), start: layout.heapStart, end: layout.heapEnd, live: true };
+    });
+    const origin = Math.min(...shown.map((s) => s.start));
+    const span = Math.max(16, ...shown.map((s) => s.end - origin));
+    const peak = this.#peakOp;
+    const allFrozen = shown.every((s) => !s.live);
+    $('strips-title').textContent = allFrozen
+      ? `Each heap at the trace's peak demand (operation ${count(peak)} of ` +
+        `${count(this.#trace.length)}), to one scale`
+      : `Each heap, live, to one scale (each freezes at peak demand, operation ${count(peak)})`;
+    const labelW = 128;
+    const rightW = 66;
+    const rowH = (h - 4) / runs.length;
+    const stripW = w - labelW - rightW;
+    ctx.font = '12px system-ui, sans-serif';
+    ctx.textBaseline = 'middle';
+    runs.forEach((r, i) => {
+      const s = shown[i];
+      const y = 2 + i * rowH;
+      const mid = y + rowH / 2;
+      ctx.strokeStyle = POLICY_COLORS[r.policy];
+      ctx.lineWidth = 2.5;
+      ctx.setLineDash(r.coalescing === 'deferred' ? [4, 2.5] : []);
+      ctx.beginPath();
+      ctx.moveTo(0, mid);
+      ctx.lineTo(14, mid);
+      ctx.stroke();
+      ctx.setLineDash([]);
+      ctx.fillStyle = '#0f172a';
+      ctx.textAlign = 'left';
+      ctx.fillText(POLICY_NAMES[r.policy], 20, mid - 7);
+      ctx.fillStyle = '#64748b';
+      ctx.font = '11px system-ui, sans-serif';
+      ctx.fillText(r.coalescing, 20, mid + 8);
+      ctx.font = '12px system-ui, sans-serif';
+      const stripH = Math.min(24, rowH - 8);
+      const top = mid - stripH / 2;
+      ctx.fillStyle = '#f8fafc';
+      ctx.fillRect(labelW, top, stripW, stripH);
+      const width = ((s.end - s.start) / span) * stripW;
+      if (width > 0) {
+        drawChunks(ctx, s.chunks, { x: labelW + ((s.start - origin) / span) * stripW, y: top,
+          width, height: stripH, start: s.start, end: s.end });
+      }
+      ctx.fillStyle = '#0f172a';
+      ctx.textAlign = 'right';
+      ctx.font = '11px ui-monospace, Menlo, Consolas, monospace';
+      ctx.fillText(bytes(s.end - s.start), w - 2, mid);
+      ctx.font = '12px system-ui, sans-serif';
+    });
+  }
+}

@@ -1,0 +1,131 @@
+// Turns heap.events() — what the latest call did — into sentences: the chunks the search
+// looked at, the chunk it chose and why, the split, the merge, the growth.
+
+import { exact as bytes, hex } from './format.js';
+
+const WHY = {
+  'first-fit': 'the first free chunk, in address order, that is big enough',
+  'next-fit': 'the first big-enough free chunk from the rover on, wrapping around',
+  'best-fit': 'the smallest free chunk that is big enough',
+  'segregated': 'the first chunk in the smallest non-empty size bin that holds big-enough chunks',
+};
+
+const MAX_LISTED = 8; // probes named one by one; the rest are counted
+
+/**
+ * @param {{ call: string, result?: number, before?: number, events: object[], policy: string,
+ *   coalescing: string, chunks: object[] }} op what ran and the heap after it
+ * @returns {{ kind: string, text: string }[]} one sentence a step
+ */
+export function explain({ call, result, before, events, policy, coalescing, chunks }) {
+  const steps = [];
+  const placed = events.find((e) => e.kind === 'place');
+  const probes = events.filter((e) => e.kind === 'probe');
+  const split = placed && events.find((e) => e.kind === 'split' &&
+    e.payload + e.size === placed.payload + placed.size);
+  // The chunk the request ended up in; with a split, exactly what it needed.
+  const finalSize = placed ? sizeOf(chunks, result || placed.payload) : 0;
+  const need = split ? placed.size - split.size : placed?.size ?? 0;
+  // The free chunk the request went into: it holds the placement and was big enough.
+  const chosen = placed && probes.findLast((p) => p.payload <= placed.payload &&
+    placed.payload < p.payload + p.size && p.size >= placed.size);
+  for (let i = 0; i < events.length; i++) {
+    const e = events[i];
+    if (e.kind === 'probe') {
+      const run = [];
+      while (i < events.length && events[i].kind === 'probe') run.push(events[i++]);
+      i--;
+      steps.push({ kind: 'probe', text: describeProbes(run, chosen, need, probes) });
+    } else if (e.kind === 'place') {
+      steps.push({ kind: 'place', text: describePlace(e, { call, before, policy, chosen,
+        need: split ? need : 0, finalSize }) });
+    } else if (e.kind === 'split') {
+      steps.push({ kind: 'split', text: `Split the unused ${bytes(e.size)} off its end: a new ` +
+        `free chunk at ${hex(e.payload)}.` });
+    } else if (e.kind === 'merge' && events[i - 1]?.kind === 'grow') {
+      steps.push({ kind: 'merge', text: `The new space merged with the free chunk that ended ` +
+        `the heap: ${bytes(e.size)} at ${hex(e.payload)}.` });
+    } else if (e.kind === 'merge') {
+      const when = coalescing === 'deferred' && call !== 'free'
+        ? ' (deferred coalescing merges only when a search comes up short)' : '';
+      steps.push({ kind: 'merge', text: 'Merged touching free chunks into one of ' +
+        `${bytes(e.size)} at ${hex(e.payload)}${when}.` });
+    } else if (e.kind === 'grow') {
+      steps.push({ kind: 'grow', text: `Nothing free was big enough, so the heap grew by ` +
+        `${bytes(e.size)} at its end.` });
+    } else if (e.kind === 'free') {
+      const later = coalescing === 'deferred'
+        ? ' Deferred coalescing leaves its free neighbours alone until a search needs them.' : '';
+      steps.push({ kind: 'free', text: `The ${bytes(e.size)} chunk at ${hex(e.payload)} ` +
+        `became free.${later}` });
+    }
+  }
+  if (steps.length === 0 && result !== 0) {
+    steps.push({ kind: 'note', text: 'The heap did not change.' });
+  }
+  if (result === 0 && call !== 'free') {
+    steps.push({ kind: 'fail', text: 'Out of memory: the heap could not grow far enough; ' +
+      'it is unchanged and the call returned 0 (NULL).' });
+  }
+  return steps;
+}
+
+/** What a call did in a few words, for a log line: `probed 7 · split 80 B off`. */
+export function brief(events) {
+  let probes = 0;
+  let merges = 0;
+  let grew = false;
+  const splits = [];
+  for (const e of events) {
+    if (e.kind === 'probe') probes++;
+    else if (e.kind === 'merge') merges++;
+    else if (e.kind === 'grow') grew = true;
+    else if (e.kind === 'split') splits.push(bytes(e.size));
+  }
+  const words = [];
+  if (probes) words.push(`probed ${probes}`);
+  if (grew) words.push('grew');
+  if (merges) words.push(`merged ${merges}×`);
+  if (splits.length) words.push(`split ${splits.join(' + ')} off`);
+  return words.join(' · ');
+}
+
+function sizeOf(chunks, payload) {
+  let lo = 0;
+  let hi = chunks.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (chunks[mid].payload === payload) return chunks[mid].size;
+    if (chunks[mid].payload < payload) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return 0;
+}
+
+function describeProbes(run, chosen, need, all) {
+  const first = all.indexOf(run[0]) + 1;
+  const listed = run.slice(0, MAX_LISTED).map((p, k) => {
+    const verdict = need ? `${bytes(p.size)}, ${p.size < need ? 'too small' : 'big enough'}`
+      : bytes(p.size);
+    return `#${first + k} ${hex(p.payload)} (${verdict}${p === chosen ? ', chosen' : ''})`;
+  });
+  const more = run.length > MAX_LISTED ? `, and ${run.length - MAX_LISTED} more` : '';
+  const noun = run.length === 1 ? 'free chunk' : 'free chunks';
+  return `Looked at ${run.length} ${noun}: ${listed.join(', ')}${more}.`;
+}
+
+function describePlace(e, { call, before, policy, chosen, need, finalSize }) {
+  const where = `${hex(e.payload)} (${bytes(e.size)})`;
+  if (call === 'realloc' && before && e.payload === before) {
+    return `Resized in place: the chunk at ${where} now spans ${bytes(finalSize || e.size)}.`;
+  }
+  if (!chosen) return `Placed the request at ${where}, at the heap's end.`;
+  const why = WHY[policy] ?? 'the chunk the policy picked';
+  if (chosen.payload < e.payload) { // segregated fit puts small requests at a chunk's high end
+    return `Chose the ${bytes(chosen.size)} chunk at ${hex(chosen.payload)}, ${why}, and took ` +
+      `its high end, ${where}: small requests go at the end, so the front ` +
+      `${bytes(e.payload - chosen.payload)} stays free where it was.`;
+  }
+  const needs = need ? `; the request needs ${bytes(need)}, head tag included` : '';
+  return `Chose ${where}: ${why}${needs}.`;
+}
