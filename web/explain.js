@@ -60,6 +60,20 @@ export function explain({ call, result, before, events, policy, coalescing, chun
         `became free.${later}` });
     }
   }
+  const moved = call === 'realloc' && before && result && result !== before;
+  if (moved) { // realloc that moved: malloc, copy, free (the free shows only as its merges)
+    const at = steps.findIndex((step) => step.kind === 'place') + 1;
+    steps.splice(at, 0, { kind: 'free', text: `Copied the payload over and freed the old ` +
+      `chunk at ${hex(before)}.` });
+  } else if (call === 'realloc' && before && result === before && !placed) {
+    steps.unshift({ kind: 'place', text: `Resized in place: the chunk at ${hex(before)} now ` +
+      `spans ${bytes(sizeOf(chunks, before))}.` });
+  }
+  if (placed && result && result !== placed.payload && !moved) { // aligned_alloc's front gap
+    steps.push({ kind: 'split', text: `The payload starts at ${hex(result)}, the first ` +
+      `aligned address in the chunk; the ${bytes(result - placed.payload)} in front went back ` +
+      'to the heap as a free chunk.' });
+  }
   if (steps.length === 0 && result !== 0) {
     steps.push({ kind: 'note', text: 'The heap did not change.' });
   }
