@@ -247,11 +247,49 @@ build_bench() {
     for f in $out/*.wasm; do bytes "$f"; done
 }
 
+# Native tests of the error model, under AddressSanitizer and UBSan: test/native/errors.c over a
+# 1 MiB arena with the release checks, with TAGALLOC_DEBUG=2, and with the drop-ins' trapping
+# default handler; replay-ops, the native half of test/differential.test.js (it brings its own
+# grow_base, so no src/grow.c); cost, the release workload docs/errors.md measures with callgrind;
+# and, once build/wasi/libtagalloc.a exists, the wasi drop-in's errno check.
+NATIVE_TEST_FLAGS="-std=c11 -Wall -Wextra -Werror -O1 -g -fsanitize=address,undefined
+    -fno-sanitize-recover=all"
+build_native_tests() {
+    mkdir -p build/native
+    local small='-DTAGALLOC_ARENA_BYTES=(1u<<20)' errors=(test/native/errors.c $CORE src/grow.c)
+    clang $NATIVE_TEST_FLAGS "$small" "${errors[@]}" -o build/native/errors
+    clang $NATIVE_TEST_FLAGS "$small" -DTAGALLOC_DEBUG=2 "${errors[@]}" -o build/native/errors-debug
+    clang $NATIVE_TEST_FLAGS "$small" -DTAGALLOC_TRAP_ON_MISUSE=1 "${errors[@]}" \
+        -o build/native/errors-trap
+    clang $NATIVE_TEST_FLAGS test/native/replay-ops.c $CORE -o build/native/replay-ops
+    clang $NATIVE_FLAGS test/native/cost.c $CORE src/grow.c -o build/native/cost # for callgrind
+    for f in errors errors-debug errors-trap replay-ops cost; do bytes build/native/$f; done
+    if [ -f build/wasi/libtagalloc.a ]; then
+        clang $WASI_FLAGS -c test/native/errno.c -o build/native/errno.wasi.o
+        clang $WASI_LINK_FLAGS build/native/errno.wasi.o build/wasi/libtagalloc.a \
+            -o build/native/errno.wasi.wasm
+        bytes build/native/errno.wasi.wasm
+    else
+        echo "build.sh: no build/wasi/libtagalloc.a (bash build.sh wasi): errno check skipped"
+    fi
+}
+
+# The libFuzzer target test/native/fuzz.c over an 8 MiB arena (below 16 MiB, see the file): the
+# core's sources compiled in, with coverage, ASan and UBSan, invariants trapping. Its seed corpus
+# is test/native/corpus (bash test/native/make-corpus.sh); test/fuzz.test.js runs it.
+build_fuzz() {
+    mkdir -p build/native
+    clang -std=c11 -Wall -Wextra -Werror -O1 -g -fsanitize=fuzzer,address,undefined \
+        -fno-sanitize-recover=all -DTAGALLOC_DEBUG=1 '-DTAGALLOC_ARENA_BYTES=(8u<<20)' \
+        test/native/fuzz.c $CORE src/grow.c -o build/native/fuzz
+    bytes build/native/fuzz
+}
+
 build_deps() {
     [ -d node_modules ] || npm ci --no-audit --no-fund
 }
 
 need_tools
 steps=("$@")
-[ ${#steps[@]} -gt 0 ] || steps=(deps native module wasi emscripten examples web)
+[ ${#steps[@]} -gt 0 ] || steps=(deps native module wasi emscripten examples web native_tests fuzz)
 for step in "${steps[@]}"; do "build_$step"; done
