@@ -63,6 +63,7 @@ MODULE_FLAGS="--target=wasm32 -nostdlib -std=c11 -mbulk-memory -Wall -Wextra -We
     -Wl,--no-entry -Wl,--export=__heap_base -Wl,--export=__data_end -Wl,--export=__global_base
     -DTAGALLOC_EVENTS=1"
 build_module() {
+    mkdir -p build
     clang $MODULE_FLAGS -Oz $CORE src/grow.c wasm/module.c -o build/tagalloc.wasm
     wasm-opt -Oz --enable-bulk-memory build/tagalloc.wasm -o wasm/tagalloc.wasm
     clang $MODULE_FLAGS -O1 -g -DTAGALLOC_DEBUG=2 $CORE src/grow.c wasm/module.c \
@@ -291,5 +292,5 @@ build_deps() {
 
 need_tools
 steps=("$@")
-[ ${#steps[@]} -gt 0 ] || steps=(deps native module wasi emscripten examples web native_tests fuzz)
+[ ${#steps[@]} -gt 0 ] || steps=(deps native module wasi emscripten examples bench web native_tests fuzz)
 for step in "${steps[@]}"; do "build_$step"; done
