@@ -61,7 +61,7 @@ build_native() {
 # tagalloc.debug.wasm beside it: every invariant checked after every call.
 MODULE_FLAGS="--target=wasm32 -nostdlib -std=c11 -mbulk-memory -Wall -Wextra -Werror
     -Wl,--no-entry -Wl,--export=__heap_base -Wl,--export=__data_end -Wl,--export=__global_base
-    -DTAGALLOC_EVENTS=1"
+    -DTAGALLOC_EVENTS=1 -DTAGALLOC_MODULE_EXPORTS=1"
 build_module() {
     mkdir -p build
     clang $MODULE_FLAGS -Oz $CORE src/grow.c wasm/module.c -o build/tagalloc.wasm

@@ -32,7 +32,11 @@
 #define TAGALLOC_ALIGNMENT _Alignof(max_align_t) /* 16 on wasm32-wasi and natively, 8 on emscripten */
 #define TAGALLOC_ALIGN_MAX 65536u              /* the largest alignment aligned_alloc accepts */
 
-#if defined(__wasm__)
+#ifndef TAGALLOC_MODULE_EXPORTS
+#define TAGALLOC_MODULE_EXPORTS 0 /* 1 exports the API from a standalone wasm module (JS uses it) */
+#endif
+
+#if defined(__wasm__) && TAGALLOC_MODULE_EXPORTS
 #define TAGALLOC_EXPORT(name) __attribute__((export_name(#name), visibility("default")))
 #else
 #define TAGALLOC_EXPORT(name) __attribute__((visibility("default")))
