@@ -156,8 +156,9 @@ static chunk *heap_allocate(heap *h, uint32_t size) {
         return 0;
     }
     uint32_t have = chunk_size(c);
+    chunk *low = 0;
     if (small && have - size >= CHUNK_MIN) { /* [free][small] rather than [small][free] */
-        chunk *low = c;
+        low = c;
         chunk_set(low, have - size, false);
         c += have - size;
         *chunk_head(c) = size; /* its head before low is indexed: low is not the last chunk */
@@ -168,6 +169,7 @@ static chunk *heap_allocate(heap *h, uint32_t size) {
     chunk_set_prev_used(chunk_next(c), true);
     h->in_use += have;
     event_record(TAGALLOC_EVENT_PLACE, c, have);
+    if (low) event_record(TAGALLOC_EVENT_SPLIT, low, chunk_size(low));
     shrink(h, c, size);
     h->rover = chunk_link(chunk_next(c)); /* the remainder, if split; else the chunk after */
     return c;

@@ -47,7 +47,8 @@
 /* Returns a payload of at least `request` bytes aligned to TAGALLOC_ALIGNMENT, or NULL when the
  * request is too large or memory cannot grow far enough (the heap is then unchanged and
  * tagalloc_last_error() is TAGALLOC_ERR_OUT_OF_MEMORY). malloc(0) returns a unique minimum
- * chunk. Cost: segregated looks in one bin and a bitmap (O(1)); first and best fit walk the
+ * chunk. Cost: segregated scans the request's own size class, else takes the first chunk of the
+ * next non-empty class found in a two-level bitmap (O(1)); first and best fit walk the
  * address-ordered free list; next fit resumes at the rover. */
 void *tagalloc_malloc(size_t request);
 

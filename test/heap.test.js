@@ -95,6 +95,9 @@ for (const { name, debug } of VARIANTS) {
         const heap = await fresh({ debug, policy: 'segregated' });
         const small = heap.malloc(12);
         assert.deepEqual(shape(heap), ['F2032', 'U16'], 'grown by 2048 bytes, small at the top');
+        const low = heap.walk()[0];
+        assert.deepEqual(heap.events().map((e) => e.kind), ['grow', 'place', 'split']);
+        assert.deepEqual(heap.events()[2], { kind: 'split', payload: low.payload, size: 2032 });
         const large = heap.malloc(400);
         assert.deepEqual(shape(heap), ['U416', 'F1616', 'U16']);
         assert.equal(heap.walk()[0].payload, large);

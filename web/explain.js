@@ -40,7 +40,9 @@ export function explain({ call, result, before, events, policy, coalescing, chun
       steps.push({ kind: 'place', text: describePlace(e, { call, before, policy, chosen,
         need: split ? need : 0, finalSize }) });
     } else if (e.kind === 'split') {
-      steps.push({ kind: 'split', text: `Split the unused ${bytes(e.size)} off its end: a new ` +
+      const end = placed && e.payload < placed.payload ? 'start (a small request takes the ' +
+        'high end, so small and large blocks gather apart)' : 'end';
+      steps.push({ kind: 'split', text: `Split the unused ${bytes(e.size)} off its ${end}: a new ` +
         `free chunk at ${hex(e.payload)}.` });
     } else if (e.kind === 'merge' && events[i - 1]?.kind === 'grow') {
       steps.push({ kind: 'merge', text: `The new space merged with the free chunk that ended ` +
