@@ -6,25 +6,20 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { VARIANTS, fresh, shape, chunkIndex } from './helpers/heap.js';
 
-// Lays out [F128][U16][F64][U16][F128][U16] and returns the three holes' payloads.
-function holes(heap) {
-  const a = heap.malloc(124); heap.malloc(12);
-  const b = heap.malloc(60); heap.malloc(12);
-  const c = heap.malloc(124); heap.malloc(12);
-  heap.free(a); heap.free(b); heap.free(c);
-  assert.deepEqual(shape(heap), ['F128', 'U16', 'F64', 'U16', 'F128', 'U16']);
-  return [a, b, c];
+// Lays out one free hole of each size (chunk bytes), each followed by a used 16-byte chunk,
+// and returns the holes' payloads: holes(heap, [128, 64]) is [F128][U16][F64][U16].
+function holes(heap, sizes = [128, 64, 128]) {
+  const payloads = sizes.map((size) => {
+    const p = heap.malloc(size - 4);
+    heap.malloc(12);
+    return p;
+  });
+  payloads.forEach((p) => heap.free(p));
+  assert.deepEqual(shape(heap), sizes.flatMap((size) => [`F${size}`, 'U16']));
+  return payloads;
 }
 
-// Lays out [F64][U16][F128][U16][F64][U16] and returns the three holes' payloads.
-function smallBigSmall(heap) {
-  const a = heap.malloc(60); heap.malloc(12);
-  const b = heap.malloc(124); heap.malloc(12);
-  const c = heap.malloc(60); heap.malloc(12);
-  heap.free(a); heap.free(b); heap.free(c);
-  assert.deepEqual(shape(heap), ['F64', 'U16', 'F128', 'U16', 'F64', 'U16']);
-  return [a, b, c];
-}
+const smallBigSmall = (heap) => holes(heap, [64, 128, 64]);
 
 for (const { name, debug } of VARIANTS) {
   describe(`placement (${name})`, () => {

@@ -1,13 +1,13 @@
 // Small line charts on a canvas: one series a heap, x is the operation number.
 
 import { bytes, count } from './format.js';
+import { prepareCanvas } from './view.js';
 
 const FONT = '10px system-ui, -apple-system, "Segoe UI", Roboto, sans-serif';
 
 /** A line chart that redraws from its series on each draw() call. */
 export class LineChart {
   #canvas;
-  #ctx;
   #title;
   #unit;
 
@@ -17,7 +17,6 @@ export class LineChart {
    */
   constructor(canvas, { title, unit }) {
     this.#canvas = canvas;
-    this.#ctx = canvas.getContext('2d');
     this.#title = title;
     this.#unit = unit;
   }
@@ -27,18 +26,9 @@ export class LineChart {
    * @param {number} xMax the last operation number
    */
   draw(series, xMax) {
-    const canvas = this.#canvas;
-    const dpr = window.devicePixelRatio || 1;
-    const w = canvas.clientWidth;
-    const h = canvas.clientHeight;
-    if (!w || !h) return;
-    if (canvas.width !== Math.round(w * dpr) || canvas.height !== Math.round(h * dpr)) {
-      canvas.width = Math.round(w * dpr);
-      canvas.height = Math.round(h * dpr);
-    }
-    const ctx = this.#ctx;
-    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    ctx.clearRect(0, 0, w, h);
+    const prepared = prepareCanvas(this.#canvas);
+    if (!prepared) return;
+    const { ctx, w, h } = prepared;
     const fraction = this.#unit === 'fraction';
     let yMax = fraction ? 1 : 0;
     if (!fraction) {

@@ -4,7 +4,7 @@
 
 import { createHeap } from '../wasm/index.js';
 import { OP_FREE, parseTrace, Replayer } from './trace.js';
-import { drawChunks } from './view.js';
+import { drawChunks, prepareCanvas } from './view.js';
 import { LineChart } from './charts.js';
 import { bytes, count, percent } from './format.js';
 
@@ -314,18 +314,9 @@ export class Comparison {
   }
 
   #drawStrips() {
-    const canvas = $('compare-strips');
-    const dpr = window.devicePixelRatio || 1;
-    const w = canvas.clientWidth;
-    const h = canvas.clientHeight;
-    if (!w || !h) return;
-    if (canvas.width !== Math.round(w * dpr) || canvas.height !== Math.round(h * dpr)) {
-      canvas.width = Math.round(w * dpr);
-      canvas.height = Math.round(h * dpr);
-    }
-    const ctx = canvas.getContext('2d');
-    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    ctx.clearRect(0, 0, w, h);
+    const prepared = prepareCanvas($('compare-strips'));
+    if (!prepared) return;
+    const { ctx, w, h } = prepared;
     const runs = this.#runs;
     if (!runs.length) return;
     const shown = runs.map((r) => {

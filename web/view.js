@@ -261,7 +261,6 @@ function proportional(sizes, total, least) {
  */
 export class HeapView {
   #canvas;
-  #ctx;
   #state = { chunks: [], layout: null, rover: 0, roverActive: false, events: [], selected: 0 };
   #view = null; // { start, span } bytes; null follows the whole heap
   #hover = 0;
@@ -279,7 +278,6 @@ export class HeapView {
    */
   constructor(canvas, { onHover = () => {}, onSelect = () => {}, onDraw = () => {} } = {}) {
     this.#canvas = canvas;
-    this.#ctx = canvas.getContext('2d');
     this.#onHover = onHover;
     this.#onSelect = onSelect;
     this.#onDraw = onDraw;
@@ -378,20 +376,12 @@ export class HeapView {
   }
 
   #paint() {
-    const canvas = this.#canvas;
-    const dpr = window.devicePixelRatio || 1;
-    const cssWidth = canvas.clientWidth;
-    if (cssWidth === 0) return;
-    if (canvas.width !== Math.round(cssWidth * dpr) ||
-        canvas.height !== Math.round(HEAP_CANVAS_HEIGHT * dpr)) {
-      canvas.width = Math.round(cssWidth * dpr);
-      canvas.height = Math.round(HEAP_CANVAS_HEIGHT * dpr);
-    }
+    const prepared = prepareCanvas(this.#canvas, HEAP_CANVAS_HEIGHT);
+    if (!prepared) return;
+    const cssWidth = prepared.w;
     this.#width = cssWidth;
     this.#clamp();
-    const ctx = this.#ctx;
-    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    ctx.clearRect(0, 0, cssWidth, HEAP_CANVAS_HEIGHT);
+    const ctx = prepared.ctx;
     const { layout, chunks } = this.#state;
     if (!layout) return;
     const heapBox = this.#paintMemoryMap(ctx, layout, chunks);
@@ -819,4 +809,23 @@ function fitText(ctx, text, x, y, room) {
   let s = text;
   while (s.length > 1 && ctx.measureText(s + '…').width > room) s = s.slice(0, -1);
   if (s.length > 1) ctx.fillText(s + '…', x, y);
+}
+
+/**
+ * Matches a canvas's backing store to its CSS size at the device's pixel ratio and clears it,
+ * with the transform in CSS pixels. Null while the canvas is not laid out.
+ * @returns {{ ctx: CanvasRenderingContext2D, w: number, h: number } | null}
+ */
+export function prepareCanvas(canvas, h = canvas.clientHeight) {
+  const dpr = window.devicePixelRatio || 1;
+  const w = canvas.clientWidth;
+  if (!w || !h) return null;
+  if (canvas.width !== Math.round(w * dpr) || canvas.height !== Math.round(h * dpr)) {
+    canvas.width = Math.round(w * dpr);
+    canvas.height = Math.round(h * dpr);
+  }
+  const ctx = canvas.getContext('2d');
+  ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+  ctx.clearRect(0, 0, w, h);
+  return { ctx, w, h };
 }
