@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { statSync } from 'node:fs';
 import { test } from 'node:test';
 
-// Measured 5,658 bytes on 2026-11-26 (four policies, events for the page, -Oz + wasm-opt -Oz);
+// Measured 5,960 bytes on 2026-11-26 (four policies, events for the page, -Oz + wasm-opt -Oz);
 // the budget leaves room for small fixes, not for a new feature without a look at its cost.
 const BUDGET = 6_144;
 
