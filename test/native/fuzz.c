@@ -6,7 +6,7 @@
  * Each operation is an opcode byte and its arguments (missing bytes read as 0):
  *   malloc slot size fill          calloc slot count size fill     aligned slot log2 size fill
  *   free slot                      realloc slot size fill          usable slot
- *   bad kind via arg               overflow slot mode byte target  huge kind via arg
+ *   bad kind via arg               overflow slot mode byte target  huge kind pick arg
  *   policy p                       coalescing m                    limit v16
  *   reset                          intact                          (size: 2 bytes, see size_of)
  * Built by build.sh build_fuzz over an 8 MiB arena: below 16 MiB a word of fill bytes can never
@@ -35,6 +35,8 @@ static block live[SLOTS];
 static uintptr_t stale[STALE];
 static unsigned stale_next;
 static size_t bad_frees; /* what stats.bad_frees must say */
+static size_t limit = SIZE_MAX; /* the heap limit last set, bytes from grow_base() */
+static size_t heap_seen;        /* the heap's size after the previous operation, bytes */
 static tagalloc_chunk walk[WALK_MAX];
 static size_t chunks;
 static tagalloc_stats stats;
@@ -251,28 +253,39 @@ static void op_bad(input *in) {
     if (code) refuse_checked(p, via, code, either, true);
 }
 
-/* u overflows into the head after it, a NUL byte (off by one) or a word of one byte; freeing
- * either chunk is refused, then the head is put back and the heap is whole again. */
+/* u overflows into the head after it: a NUL byte (off by one), a word of one byte, the head
+ * with only its PREV_USED bit cleared, that after a foot claiming u is free (u's own size), or
+ * the head of a used chunk with only its used bit cleared. Freeing u is refused as corrupted;
+ * freeing the victim as corrupted, or, where its head now reads as a free chunk that fits, as a
+ * double free. Then the bytes are put back and the heap is whole again. */
 static void op_overflow(input *in) {
     block *u = live_slot(byte(in));
-    uint8_t mode = byte(in), value = byte(in), target = byte(in);
+    uint8_t mode = byte(in) % 5, value = byte(in), target = byte(in);
     if (!u) return;
     take_walk();
-    unsigned char *head = u->payload + u->usable, saved[4];
+    unsigned char *head = u->payload + u->usable, saved[8];
     size_t i = 0;
     while (walk[i].payload != (uintptr_t)u->payload) i++;
     bool v_is_end = i + 1 == chunks, v_used = !v_is_end && walk[i + 1].used;
-    memcpy(saved, head, sizeof saved);
-    memset(head, mode & 1 ? value : 0, mode & 1 ? 4 : 1);
-    if (target & 1 && !v_is_end) { /* the victim: a word reads as no chunk; a NUL byte clears
-                                    * the used bit, so the head may read as a free chunk */
-        refuse_checked((uintptr_t)head + TAG_BYTES, target / 2 % 3, TAGALLOC_ERR_CORRUPTED_CHUNK,
-                       !v_used || !(mode & 1), false);
+    if (mode == 4 && !v_used && !v_is_end) return; /* a free head has no used bit to clear */
+    memcpy(saved, head - TAG_BYTES, sizeof saved);
+    if (mode == 0) head[0] = 0;
+    if (mode == 1) memset(head, value, TAG_BYTES);
+    if (mode == 2 || mode == 3) head[0] &= (unsigned char)~TAG_PREV_USED;
+    if (mode == 3) {
+        uint32_t foot = (uint32_t)(u->usable + TAG_BYTES);
+        memcpy(head - TAG_BYTES, &foot, sizeof foot);
+    }
+    if (mode == 4) head[0] &= (unsigned char)~TAG_USED;
+    if (target & 1 && !v_is_end) {
+        int code = mode == 4 ? TAGALLOC_ERR_DOUBLE_FREE : TAGALLOC_ERR_CORRUPTED_CHUNK;
+        refuse_checked((uintptr_t)head + TAG_BYTES, target / 2 % 3, code,
+                       mode != 4 && (!v_used || mode == 0), false);
     } else {
         refuse_checked((uintptr_t)u->payload, target / 2 % 3, TAGALLOC_ERR_CORRUPTED_CHUNK, false,
                        false);
     }
-    memcpy(head, saved, sizeof saved);
+    memcpy(head - TAG_BYTES, saved, sizeof saved);
     expect(tagalloc_check() == TAGALLOC_CHECK_OK, "the heap is broken once the head is restored");
     take_walk();
 }
@@ -283,7 +296,7 @@ static void op_huge(input *in) {
     static const size_t sizes[] = {SIZE_MAX, SIZE_MAX - ALIGN, (size_t)UINT32_MAX + 1, UINT32_MAX,
                                    UINT32_MAX - TAG_BYTES, UINT32_MAX - ALIGN - TAG_BYTES,
                                    CHUNK_SIZE_MAX, REQUEST_MAX + 1, REQUEST_MAX, ARENA + 64};
-    uint8_t kind = byte(in) % 4, pick = byte(in);
+    uint8_t kind = byte(in) % 5, pick = byte(in);
     uint16_t arg = u16(in);
     size_t n = sizes[pick % (sizeof sizes / sizeof sizes[0])] - (pick & 0x80 ? arg % 64 : 0);
     int code = TAGALLOC_ERR_OUT_OF_MEMORY;
@@ -309,8 +322,12 @@ static void op_huge(input *in) {
         result = tagalloc_aligned_alloc(alignment, size_of(arg));
         code = TAGALLOC_ERR_BAD_ALIGNMENT;
         up_front = true;
-    } else {
+    } else if (kind == 3) {
         result = tagalloc_realloc(b->payload, n);
+    } else { /* a fitting alignment, an impossible size */
+        size_t alignment = (size_t)1 << (5 + arg % 12);
+        result = tagalloc_aligned_alloc(alignment, n);
+        up_front = n > REQUEST_MAX - alignment - CHUNK_MIN;
     }
     int got = tagalloc_last_error();
     expect(result == 0, "an impossible request was served");
@@ -412,7 +429,8 @@ static void run(input *in) {
     case OP_COALESCING: tagalloc_set_coalescing(byte(in) % 2); break;
     case OP_LIMIT: { /* 0: no cap but the arena's; else a cap in 256-byte steps */
         uint16_t v = u16(in);
-        tagalloc_set_heap_limit(v ? (size_t)v * 256 : SIZE_MAX);
+        limit = v ? (size_t)v * 256 : SIZE_MAX;
+        tagalloc_set_heap_limit(limit);
         break;
     }
     case OP_RESET: empty_heap(); break;
@@ -422,6 +440,10 @@ static void run(input *in) {
         break;
     }
     expect(tagalloc_check() == TAGALLOC_CHECK_OK, "tagalloc_check() failed");
+    tagalloc_get_stats(&stats); /* growth stops at the limit; a lowered one keeps what is there */
+    if (stats.heap_size > heap_seen && limit != SIZE_MAX)
+        expect(stats.heap_start + stats.heap_size <= grow_base() + limit, "grew past the limit");
+    heap_seen = stats.heap_size;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
@@ -429,7 +451,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     tagalloc_set_error_handler(on_error);
     tagalloc_set_policy(TAGALLOC_FIT_SEGREGATED);
     tagalloc_set_coalescing(TAGALLOC_COALESCE_IMMEDIATE);
-    tagalloc_set_heap_limit(SIZE_MAX);
+    tagalloc_set_heap_limit(limit = SIZE_MAX);
+    heap_seen = 0;
     while (in.at < in.end) run(&in);
     empty_heap();
     return 0;

@@ -68,19 +68,31 @@ seed double-free-merged "$(malloc 0 60)" "$(malloc 1 60)" "$(malloc 2 60)" "$(ma
     "$(free 0)" "$(bad 7 0 1)" "$(free 3)" "$(bad 7 0 2)" "$(bad 6 0 0)" "$(bad 6 1 1)"
 seed double-free-deferred "$(coalescing 1)" "$(malloc 0 60)" "$(malloc 1 60)" "$(malloc 2 60)" \
     "$(free 0)" "$(bad 7 0 1)" "$(bad 6 2 0)" "$(coalescing 0)" "$(bad 6 0 1)"
-# Overflows: a NUL byte or a word of one byte over the next head (used, free, the end tag),
-# then freeing the victim or the overflowing chunk.
+# Overflows: a NUL byte, a word of one byte, a cleared PREV_USED bit, a faked free predecessor or
+# a cleared used bit over the next head (used, free, the end tag), then freeing the victim or the
+# overflowing chunk.
 seed overflow-used "$(malloc 0 60)" "$(malloc 1 28)" "$(malloc 2 28)" "$(overflow 0 0 0 0)" \
     "$(overflow 0 0 0 1)" "$(overflow 0 1 0x33 2)" "$(overflow 0 1 0xff 3)" \
     "$(overflow 0 1 0x00 4)" "$(overflow 0 1 0x41 5)"
 seed overflow-free "$(malloc 0 60)" "$(malloc 1 28)" "$(malloc 2 28)" "$(free 1)" \
     "$(overflow 0 0 0 0)" "$(overflow 0 1 0x62 0)" "$(overflow 0 1 0x01 2)"
+seed overflow-big "$(policy 0)" "$(malloc 0 60)" "$(malloc 1 300)" "$(malloc 2 28)" \
+    "$(overflow 0 0 0 0)" "$(overflow 0 0 0 1)" "$(overflow 0 2 0 0)" "$(overflow 0 2 0 1)" \
+    "$(overflow 0 3 0 2)" "$(overflow 0 3 0 3)" "$(free 1)" "$(overflow 0 2 0 4)" \
+    "$(overflow 0 0 0 0)"
+seed overflow-prev "$(policy 0)" "$(malloc 0 60)" "$(malloc 1 28)" "$(overflow 0 2 0 0)" \
+    "$(overflow 0 2 0 1)" "$(overflow 0 3 0 0)" "$(overflow 0 3 0 5)" "$(free 1)" \
+    "$(overflow 0 2 0 0)" "$(overflow 0 3 0 2)"
+seed overflow-used-bit "$(policy 0)" "$(malloc 0 60)" "$(malloc 1 28)" "$(malloc 2 28)" \
+    "$(overflow 0 4 0 0)" "$(overflow 0 4 0 1)" "$(overflow 1 4 0 2)" "$(overflow 1 4 0 3)" \
+    "$(overflow 2 4 0 0)" "$(free 1)" "$(overflow 0 4 0 0)"
 seed overflow-end "$(malloc 0 60)" "$(overflow 0 1 0x33 0)" "$(overflow 0 1 0x03 2)" \
     "$(overflow 0 0 0 4)" "$(overflow 0 1 0x13 1)"
 # Sizes: near SIZE_MAX and 4 GiB, calloc products that overflow, bad alignments, huge realloc.
 seed huge "$(malloc 0 100)" "$(huge 0 0 0)" "$(huge 0 3 0)" "$(huge 0 0x85 7)" "$(huge 0 8 0)" \
     "$(huge 0 9 0)" "$(huge 1 1 5)" "$(huge 1 0 3)" "$(huge 2 0 0)" "$(huge 2 1 24)" \
-    "$(huge 2 2 1)" "$(huge 2 3 0)" "$(huge 3 0 0)" "$(huge 3 8 0)" "$(huge 3 0x86 9)"
+    "$(huge 2 2 1)" "$(huge 2 3 0)" "$(huge 3 0 0)" "$(huge 3 8 0)" "$(huge 3 0x86 9)" \
+    "$(huge 4 0 0)" "$(huge 4 7 3)" "$(huge 4 8 11)" "$(huge 4 9 5)" "$(huge 4 0x83 2)"
 seed huge-deferred "$(coalescing 1)" "$(malloc 0 100)" "$(malloc 1 100)" "$(malloc 2 100)" \
     "$(free 0)" "$(free 1)" "$(huge 3 8 2)" "$(huge 0 9 0)"
 # Out of memory: a cap, filled until allocation fails, then freed back to one chunk.
