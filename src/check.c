@@ -14,6 +14,11 @@ static int broke(int invariant, chunk *c) {
     return invariant;
 }
 
+/* c's size is a chunk's and stays inside the heap: walks over overwritten tags stop here. */
+static bool chunk_fits(const heap *h, chunk *c) {
+    return chunk_size(c) >= CHUNK_MIN && chunk_size(c) <= (uint32_t)(h->end - c);
+}
+
 /* A link that names a place inside the heap where a chunk could start. */
 static bool link_in_heap(const heap *h, link l) {
     chunk *c = chunk_at(l);
@@ -88,11 +93,11 @@ size_t tagalloc_walk_from(uintptr_t payload, tagalloc_chunk *out, size_t max) {
     chunk *c = payload ? chunk_from_payload((void *)payload) : h->start;
     if (payload) { /* only a chunk's payload starts a walk */
         chunk *at = h->start;
-        while (at < c && !chunk_is_end(at)) at = chunk_next(at);
+        while (at < c && chunk_fits(h, at)) at = chunk_next(at);
         if (at != c || c == h->end) return 0;
     }
     size_t count = 0;
-    for (; !chunk_is_end(c); c = chunk_next(c), count++) {
+    for (; c < h->end && chunk_fits(h, c); c = chunk_next(c), count++) {
         if (count < max) {
             out[count].payload = (uintptr_t)chunk_payload(c);
             out[count].size = chunk_size(c);
@@ -117,7 +122,7 @@ TAGALLOC_EXPORT(tagalloc_get_stats) void tagalloc_get_stats(tagalloc_stats *out)
     };
     if (h->start) {
         stats.heap_size = (size_t)(h->end + TAG_BYTES - h->start);
-        for (chunk *c = h->start; !chunk_is_end(c); c = chunk_next(c)) {
+        for (chunk *c = h->start; c < h->end && chunk_fits(h, c); c = chunk_next(c)) {
             if (chunk_is_used(c)) continue;
             stats.free += chunk_size(c);
             stats.free_chunks++;
