@@ -5,10 +5,6 @@
 
 static uintptr_t check_where;
 
-static bool segregated(const heap *h) {
-    return !TAGALLOC_ALL_POLICIES || h->policy == TAGALLOC_FIT_SEGREGATED;
-}
-
 static int broke(int invariant, chunk *c) {
     check_where = c ? (uintptr_t)chunk_payload(c) : 0;
     return invariant;
@@ -33,7 +29,8 @@ static int check_list(const heap *h, uint32_t bin, link head, uint32_t free_chun
     for (link l = head; l; prev = l, l = chunk_links(chunk_at(l))[0]) {
         if (!link_in_heap(h, l) || ++*nodes > free_chunks) return broke(TAGALLOC_CHECK_I4, 0);
         chunk *c = chunk_at(l);
-        bool placed = segregated(h) ? bin_of(chunk_size(c)) == bin && !chunk_is_end(chunk_next(c))
+        bool placed = heap_is_segregated(h)
+                          ? bin_of(chunk_size(c)) == bin && !chunk_is_end(chunk_next(c))
                           : bin == 0 && (!prev || prev < l);
         if (chunk_is_used(c) || chunk_links(c)[1] != prev || !placed)
             return broke(TAGALLOC_CHECK_I4, c);
@@ -79,7 +76,7 @@ TAGALLOC_EXPORT(tagalloc_check) int tagalloc_check(void) {
     }
     for (uint32_t word = 0; word < BIN_WORDS; word++)
         if ((h->summary >> word & 1) != (h->bitmap[word] != 0)) return broke(TAGALLOC_CHECK_I4, 0);
-    bool top_free = !chunk_is_prev_used(h->end) && segregated(h);
+    bool top_free = !chunk_is_prev_used(h->end) && heap_is_segregated(h);
     if (nodes != free_chunks - top_free) return broke(TAGALLOC_CHECK_I4, 0);
     return TAGALLOC_CHECK_OK;
 }

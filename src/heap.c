@@ -139,7 +139,7 @@ static chunk *heap_grow(heap *h, uint32_t size, uint32_t at_least) {
 #define GROW_SMALL 2048u
 
 static bool is_small(const heap *h, uint32_t size) {
-    return size < SMALL_CHUNK && (!TAGALLOC_ALL_POLICIES || h->policy == TAGALLOC_FIT_SEGREGATED);
+    return size < SMALL_CHUNK && heap_is_segregated(h);
 }
 
 /* A used chunk of at least `size` bytes, or NULL. */
@@ -302,11 +302,12 @@ TAGALLOC_EXPORT(tagalloc_realloc) void *tagalloc_realloc(void *payload, size_t r
 TAGALLOC_EXPORT(tagalloc_aligned_alloc)
 void *tagalloc_aligned_alloc(size_t alignment, size_t request) {
     heap *h = &the_heap;
-    if (alignment <= TAGALLOC_ALIGNMENT && alignment && !(alignment & (alignment - 1)))
+    bool power_of_two = alignment && !(alignment & (alignment - 1));
+    if (power_of_two && alignment <= TAGALLOC_ALIGNMENT)
         return tagalloc_malloc(request); /* every payload is this aligned already */
     event_clear();
     h->last_error = TAGALLOC_ERR_NONE;
-    if (!alignment || (alignment & (alignment - 1)) || alignment > TAGALLOC_ALIGN_MAX)
+    if (!power_of_two || alignment > TAGALLOC_ALIGN_MAX)
         return refuse(h, TAGALLOC_ERR_BAD_ALIGNMENT, 0);
     size_t slack = alignment + CHUNK_MIN; /* room to cut off a leading gap that is a chunk */
     if (request > REQUEST_MAX - slack) return refuse(h, TAGALLOC_ERR_OUT_OF_MEMORY, 0);
@@ -315,7 +316,8 @@ void *tagalloc_aligned_alloc(size_t alignment, size_t request) {
     if (!c) return refuse(h, TAGALLOC_ERR_OUT_OF_MEMORY, 0);
     uintptr_t payload = (uintptr_t)chunk_payload(c);
     if (payload % alignment) {
-        uint32_t gap = (uint32_t)(((payload + CHUNK_MIN + alignment - 1) & ~(alignment - 1)) - payload);
+        uintptr_t aligned_payload = (payload + CHUNK_MIN + alignment - 1) & ~(alignment - 1);
+        uint32_t gap = (uint32_t)(aligned_payload - payload);
         uint32_t have = chunk_size(c);
         chunk_set(c, gap, true); /* [gap][aligned chunk] -> the gap goes back as a free chunk */
         chunk *aligned = c + gap;

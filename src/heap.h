@@ -101,6 +101,11 @@ typedef struct heap {
 
 extern heap the_heap;
 
+/* Segregated fit is the only policy a TAGALLOC_ALL_POLICIES=0 build has. */
+static inline bool heap_is_segregated(const heap *h) {
+    return !TAGALLOC_ALL_POLICIES || h->policy == TAGALLOC_FIT_SEGREGATED;
+}
+
 /* ---- Chunks ----------------------------------------------------------------------------------- */
 
 static inline tag *chunk_head(chunk *c) { return (tag *)c; }

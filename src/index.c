@@ -11,10 +11,6 @@
 
 static link *links_of(link l) { return chunk_links(chunk_at(l)); } /* [0] next, [1] prev */
 
-static bool is_segregated(const heap *h) {
-    return !TAGALLOC_ALL_POLICIES || h->policy == TAGALLOC_FIT_SEGREGATED;
-}
-
 uint32_t bin_of(uint32_t size) {
     if (size < (1u << BIN_LINEAR_LOG2)) return size / ALIGN;
     uint32_t log = 31 - (uint32_t)__builtin_clz(size);
@@ -34,12 +30,12 @@ static void list_link(link *head, link prev, link next, chunk *c) {
 /* Segregated keeps the last chunk, the top, off the bins: it is the last resort, so requests
  * fill holes first and the block below the top can keep growing in place. */
 static bool is_top(const heap *h, chunk *c) {
-    return is_segregated(h) && chunk_is_end(chunk_next(c));
+    return heap_is_segregated(h) && chunk_is_end(chunk_next(c));
 }
 
 void index_insert(heap *h, chunk *c) {
     if (is_top(h, c)) return;
-    if (is_segregated(h)) {
+    if (heap_is_segregated(h)) {
         uint32_t bin = bin_of(chunk_size(c));
         list_link(&h->bins[bin], 0, h->bins[bin], c); /* newest first: LIFO reuse is warm */
         h->bitmap[bin / 32] |= 1u << (bin % 32);
@@ -57,7 +53,7 @@ void index_insert(heap *h, chunk *c) {
 void index_remove(heap *h, chunk *c) {
     if (is_top(h, c)) return;
     link next = chunk_links(c)[0], prev = chunk_links(c)[1];
-    uint32_t bin = is_segregated(h) ? bin_of(chunk_size(c)) : 0;
+    uint32_t bin = heap_is_segregated(h) ? bin_of(chunk_size(c)) : 0;
     if (prev) links_of(prev)[0] = next; else h->bins[bin] = next;
     if (next) links_of(next)[1] = prev;
     if (bin && !h->bins[bin]) {
@@ -139,7 +135,7 @@ void index_rebuild(heap *h) {
     link tail = 0; /* address order: the walk is in address order, so append */
     for (chunk *c = h->start; !chunk_is_end(c); c = chunk_next(c)) {
         if (chunk_is_used(c)) continue;
-        if (is_segregated(h)) {
+        if (heap_is_segregated(h)) {
             index_insert(h, c);
         } else {
             list_link(&h->bins[0], tail, 0, c);
