@@ -73,10 +73,11 @@ build_module() {
 }
 # Drop-in libraries: the core with segregated fit only, plus src/libc.c, which defines the standard
 # allocator names so libc's own malloc is never linked; misuse traps, as glibc aborts.
+# -Os, not -Oz: about 1.15x faster on the benchmark for 130 more bytes, still under 2 KB (bench/).
 DROPIN_DEFINES="-DTAGALLOC_ALL_POLICIES=0 -DTAGALLOC_TRAP_ON_MISUSE=1"
 
 # wasm32-wasi: link it before libc: clang --target=wasm32-wasi prog.c build/wasi/libtagalloc.a
-WASI_FLAGS="--target=wasm32-wasi --sysroot=$WASI_SYSROOT -std=c11 -Wall -Wextra -Werror -Oz"
+WASI_FLAGS="--target=wasm32-wasi --sysroot=$WASI_SYSROOT -std=c11 -Wall -Wextra -Werror -Os"
 build_wasi() {
     mkdir -p build/wasi
     local objs=()
@@ -92,7 +93,10 @@ build_wasi() {
 }
 
 # Emscripten: link with -sMALLOC=none: emcc prog.c build/emscripten/libtagalloc.a -sMALLOC=none
-EMCC_FLAGS="-std=c11 -Wall -Wextra -Werror -Oz"
+# emcc adds -fno-inline-functions at -Os and -Oz, which leaves even heap.h's one-line static
+# inline helpers as calls (the drop-in ran at a third of the wasi one's speed); -finline-functions
+# undoes it, so both drop-ins are the same code.
+EMCC_FLAGS="-std=c11 -Wall -Wextra -Werror -Os -finline-functions"
 build_emscripten() {
     mkdir -p build/emscripten
     local objs=()
