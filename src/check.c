@@ -32,7 +32,7 @@ static int check_list(const heap *h, uint32_t bin, link head, uint32_t free_chun
         bool placed = heap_is_segregated(h)
                           ? bin_of(chunk_size(c)) == bin && !chunk_is_end(chunk_next(c))
                           : bin == 0 && (!prev || prev < l);
-        if (chunk_is_used(c) || chunk_links(c)[1] != prev || !placed)
+        if (chunk_is_used(c) || chunk_links(c)[1] != prev || !placed || l == h->victim)
             return broke(TAGALLOC_CHECK_I4, c);
     }
     return TAGALLOC_CHECK_OK;
@@ -43,7 +43,7 @@ TAGALLOC_EXPORT(tagalloc_check) int tagalloc_check(void) {
     check_where = 0;
     if (!h->start) return TAGALLOC_CHECK_OK;
     uint32_t free_chunks = 0, in_use = 0;
-    bool prev_used = true, rover_seen = h->rover == 0;
+    bool prev_used = true, rover_seen = h->rover == 0, victim_seen = h->victim == 0;
     chunk *c = h->start;
     for (; c < h->end; c = chunk_next(c)) {
         uint32_t size = chunk_size(c);
@@ -59,6 +59,8 @@ TAGALLOC_EXPORT(tagalloc_check) int tagalloc_check(void) {
             free_chunks++;
         }
         rover_seen |= h->rover == chunk_link(c);
+        /* the victim is a free chunk; the count of listed chunks below tells it from the top */
+        victim_seen |= h->victim == chunk_link(c) && !chunk_is_used(c);
         prev_used = chunk_is_used(c);
     }
     if (c != h->end || (*chunk_head(c) & ~TAG_PREV_USED) != TAG_USED)
@@ -66,6 +68,7 @@ TAGALLOC_EXPORT(tagalloc_check) int tagalloc_check(void) {
     if (chunk_is_prev_used(c) != prev_used) return broke(TAGALLOC_CHECK_I5, c);
     if (!rover_seen && h->rover != chunk_link(h->end)) return broke(TAGALLOC_CHECK_I6, 0);
     if (in_use != h->in_use) return broke(TAGALLOC_CHECK_I6, 0);
+    if (!victim_seen) return broke(TAGALLOC_CHECK_I4, 0);
 
     uint32_t nodes = 0;
     for (uint32_t bin = 0; bin < BIN_COUNT; bin++) {
@@ -77,7 +80,7 @@ TAGALLOC_EXPORT(tagalloc_check) int tagalloc_check(void) {
     for (uint32_t word = 0; word < BIN_WORDS; word++)
         if ((h->summary >> word & 1) != (h->bitmap[word] != 0)) return broke(TAGALLOC_CHECK_I4, 0);
     bool top_free = !chunk_is_prev_used(h->end) && heap_is_segregated(h);
-    if (nodes != free_chunks - top_free) return broke(TAGALLOC_CHECK_I4, 0);
+    if (nodes != free_chunks - top_free - (h->victim != 0)) return broke(TAGALLOC_CHECK_I4, 0);
     return TAGALLOC_CHECK_OK;
 }
 

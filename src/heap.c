@@ -33,14 +33,14 @@ static bool heap_ready(heap *h) {
     return true;
 }
 
-static void note_peaks(heap *h) {
-    uint32_t heap_size = (uint32_t)(h->end + TAG_BYTES - h->start);
+/* After a call that may have raised in_use. (The heap's peak is its size: heap_grow keeps it.) */
+static void note_peak(heap *h) {
     if (h->in_use > h->peak_in_use) h->peak_in_use = h->in_use;
-    if (heap_size > h->peak_heap) h->peak_heap = heap_size;
 }
 
-/* Records a refused call; for a bad pointer also counts it and runs the handler. */
-static void *refuse(heap *h, int code, const void *pointer) {
+/* Records a refused call; for a bad pointer also counts it and runs the handler. Kept out of
+ * line: it is the cold path of every check. */
+__attribute__((noinline, cold)) static void *refuse(heap *h, int code, const void *pointer) {
     h->last_error = code;
     if (code <= TAGALLOC_ERR_CORRUPTED_CHUNK) {
         h->bad_frees++;
@@ -49,37 +49,51 @@ static void *refuse(heap *h, int code, const void *pointer) {
     return 0;
 }
 
+/* b, the chunk right after a, is now part of a, which is `size` bytes. */
+static void merged(heap *h, chunk *a, chunk *b, uint32_t size) {
+    if (TAGALLOC_ALL_POLICIES && h->rover == chunk_link(b))
+        h->rover = chunk_link(a); /* the rover stays on a chunk */
+    event_record(TAGALLOC_EVENT_MERGE, a, size);
+}
+
 /* Absorbs b, the chunk right after a, into a; b is off the index. a keeps its used state. */
 static chunk *merge(heap *h, chunk *a, chunk *b) {
     uint32_t size = chunk_size(a) + chunk_size(b);
     chunk_set(a, size, chunk_is_used(a));
     chunk_set_prev_used(chunk_next(a), chunk_is_used(a));
-    if (h->rover == chunk_link(b)) h->rover = chunk_link(a); /* the rover stays on a chunk */
-    event_record(TAGALLOC_EVENT_MERGE, a, size);
+    merged(h, a, b, size);
     return a;
 }
 
-/* Turns used chunk c free, merges it with free neighbours (immediate mode) and indexes it. */
+/* Turns used chunk c free, merges it with free neighbours (immediate mode) and indexes it;
+ * merged with the victim, it is the victim. The tags are written once, for the merged chunk. */
 static chunk *release(heap *h, chunk *c) {
+    link victim = h->victim;
     uint32_t size = chunk_size(c);
     h->in_use -= size;
-    chunk_set(c, size, false);
-    chunk *next = chunk_next(c);
-    chunk_set_prev_used(next, false);
-    if (h->coalescing == TAGALLOC_COALESCE_DEFERRED) {
+    *chunk_head(c) &= ~TAG_USED; /* even merged into the chunk before it, c's head reads free:
+                                  * freeing it again is a double free, not a corruption */
+    chunk *next = c + size;
+    if (heap_is_deferred(h)) {
         h->loose = true;
     } else {
         if (!chunk_is_used(next)) { /* [this][free] -> [this + next] */
             index_remove(h, next);
-            c = merge(h, c, next);
+            size += chunk_size(next);
+            merged(h, c, next, size);
         }
         if (!chunk_is_prev_used(c)) { /* [free][this] -> [prev + this] */
             chunk *prev = chunk_prev(c);
             index_remove(h, prev);
-            c = merge(h, prev, c);
+            size += chunk_size(prev);
+            merged(h, prev, c, size);
+            c = prev;
         }
     }
-    index_insert(h, c);
+    chunk_set(c, size, false);
+    chunk_set_prev_used(c + size, false);
+    if (victim != h->victim) index_hold(h, c); /* index_remove let the victim go */
+    else index_insert(h, c);
     return c;
 }
 
@@ -124,6 +138,7 @@ static chunk *heap_grow(heap *h, uint32_t size, uint32_t at_least) {
     h->end = (chunk *)new_end;
     *chunk_head(h->end) = TAG_USED;
     chunk_set(fresh, more, false);
+    h->peak_heap = (uint32_t)(new_end + TAG_BYTES - (uintptr_t)h->start); /* it only grows */
     event_record(TAGALLOC_EVENT_GROW, fresh, more);
     return last ? merge(h, last, fresh) : fresh;
 }
@@ -145,7 +160,7 @@ static bool is_small(const heap *h, uint32_t size) {
 /* A used chunk of at least `size` bytes, or NULL. */
 static chunk *heap_allocate(heap *h, uint32_t size) {
     chunk *c = index_find(h, size);
-    if (!c && h->loose) { /* deferred coalescing: merge on demand before growing */
+    if (!c && heap_is_deferred(h) && h->loose) { /* deferred: merge on demand, then grow */
         merge_all(h);
         c = index_find(h, size);
     }
@@ -155,23 +170,28 @@ static chunk *heap_allocate(heap *h, uint32_t size) {
     } else if (!(c = heap_grow(h, size, small ? GROW_SMALL : 0))) {
         return 0;
     }
-    uint32_t have = chunk_size(c);
-    chunk *low = 0;
-    if (small && have - size >= CHUNK_MIN) { /* [free][small] rather than [small][free] */
-        low = c;
-        chunk_set(low, have - size, false);
-        c += have - size;
-        *chunk_head(c) = size; /* its head before low is indexed: low is not the last chunk */
-        index_insert(h, low);
+    uint32_t have = chunk_size(c), left = have - size;
+    chunk *rest = 0;
+    if (left >= CHUNK_MIN) { /* split: [large][rest], or [rest][small] */
+        rest = c;
+        if (small) {
+            c += left;
+            *chunk_head(c) = 0; /* its TAG_PREV_USED: clear, rest is free */
+        } else {
+            rest += size; /* its head gets TAG_PREV_USED just below */
+        }
         have = size;
     }
     chunk_set(c, have, true);
     chunk_set_prev_used(chunk_next(c), true);
     h->in_use += have;
     event_record(TAGALLOC_EVENT_PLACE, c, have);
-    if (low) event_record(TAGALLOC_EVENT_SPLIT, low, chunk_size(low));
-    shrink(h, c, size);
-    h->rover = chunk_link(chunk_next(c)); /* the remainder, if split; else the chunk after */
+    if (rest) {
+        chunk_set(rest, left, false);
+        event_record(TAGALLOC_EVENT_SPLIT, rest, left);
+        index_hold(h, rest); /* heads in place first: index_hold asks whether rest is the top */
+    }
+    if (TAGALLOC_ALL_POLICIES) h->rover = chunk_link(chunk_next(c)); /* the rest, or the next */
     return c;
 }
 
@@ -227,7 +247,7 @@ TAGALLOC_EXPORT(tagalloc_malloc) void *tagalloc_malloc(size_t request) {
     if (!request_fits(h, request)) return 0;
     chunk *c = heap_allocate(h, chunk_size_for(request));
     if (!c) return refuse(h, TAGALLOC_ERR_OUT_OF_MEMORY, 0);
-    note_peaks(h);
+    note_peak(h);
     TAGALLOC_CHECK_HEAP();
     return chunk_payload(c);
 }
@@ -294,7 +314,7 @@ TAGALLOC_EXPORT(tagalloc_realloc) void *tagalloc_realloc(void *payload, size_t r
         release(h, c);
         c = moved;
     }
-    note_peaks(h);
+    note_peak(h);
     TAGALLOC_CHECK_HEAP();
     return chunk_payload(c);
 }
@@ -326,7 +346,7 @@ void *tagalloc_aligned_alloc(size_t alignment, size_t request) {
         c = aligned;
     }
     shrink(h, c, chunk_size_for(request));
-    note_peaks(h);
+    note_peak(h);
     TAGALLOC_CHECK_HEAP();
     return chunk_payload(c);
 }
@@ -356,7 +376,9 @@ TAGALLOC_EXPORT(tagalloc_get_policy) int tagalloc_get_policy(void) { return the_
 
 TAGALLOC_EXPORT(tagalloc_set_coalescing) int tagalloc_set_coalescing(int mode) {
     heap *h = &the_heap;
-    if (mode != TAGALLOC_COALESCE_IMMEDIATE && mode != TAGALLOC_COALESCE_DEFERRED) return -1;
+    bool known = mode == TAGALLOC_COALESCE_IMMEDIATE ||
+                 (TAGALLOC_ALL_POLICIES && mode == TAGALLOC_COALESCE_DEFERRED);
+    if (!known) return -1;
     int previous = h->coalescing;
     h->coalescing = mode;
     if (mode == TAGALLOC_COALESCE_IMMEDIATE && h->loose) merge_all(h); /* I3 holds again */

@@ -31,8 +31,8 @@
  *   I3 no two free chunks touch (immediate coalescing; deferred allows it until a merge pass)
  *   I4 a chunk is on the free index iff it is free, in the bin (or address order) its policy
  *      says; list links agree both ways; a bin's bitmap bit is set iff the bin is non-empty.
- *      Under the segregated policy the last chunk, the top, stays off the bins when free: it
- *      is the last resort (index.c)
+ *      Under the segregated policy two free chunks stay off the bins (index.c): the last
+ *      chunk, the top, when free; and the victim, a free chunk that is not the top, or none
  *   I5 a chunk's TAG_PREV_USED bit equals the used state of the chunk before it
  *   I6 the rover is a chunk (or 0); the in_use count equals the sum of used chunk sizes      */
 #ifndef TAGALLOC_HEAP_H
@@ -91,6 +91,7 @@ typedef struct heap {
     uintptr_t limit;    /* the end tag may not pass this address */
     uint32_t in_use, peak_in_use, peak_heap, bad_frees;
     link rover;         /* next fit resumes here (a chunk, used or free) */
+    link victim;        /* segregated: a free chunk held off the bins for the next split (or 0) */
     int policy, coalescing, last_error;
     bool loose;         /* deferred mode: some free chunks may touch */
     uint32_t summary;   /* bit w: bitmap[w] != 0 */
@@ -101,9 +102,12 @@ typedef struct heap {
 
 extern heap the_heap;
 
-/* Segregated fit is the only policy a TAGALLOC_ALL_POLICIES=0 build has. */
+/* Segregated fit with immediate coalescing is all that a TAGALLOC_ALL_POLICIES=0 build has. */
 static inline bool heap_is_segregated(const heap *h) {
     return !TAGALLOC_ALL_POLICIES || h->policy == TAGALLOC_FIT_SEGREGATED;
+}
+static inline bool heap_is_deferred(const heap *h) {
+    return TAGALLOC_ALL_POLICIES && h->coalescing == TAGALLOC_COALESCE_DEFERRED;
 }
 
 /* ---- Chunks ----------------------------------------------------------------------------------- */
@@ -151,6 +155,7 @@ static inline uint32_t chunk_size_for(size_t request) {
 
 void index_insert(heap *h, chunk *c);
 void index_remove(heap *h, chunk *c);
+void index_hold(heap *h, chunk *c);        /* the rest of a split: kept for the next request */
 chunk *index_find(heap *h, uint32_t size); /* a free chunk of at least size, by policy; NULL */
 void index_rebuild(heap *h);               /* after a policy switch */
 uint32_t bin_of(uint32_t size);

@@ -27,10 +27,22 @@ static void list_link(link *head, link prev, link next, chunk *c) {
     if (next) links_of(next)[1] = self;
 }
 
-/* Segregated keeps the last chunk, the top, off the bins: it is the last resort, so requests
- * fill holes first and the block below the top can keep growing in place. */
+/* Segregated keeps two free chunks off the bins. The last chunk, the top, is the last resort,
+ * so requests fill holes first and the block below the top can keep growing in place. The
+ * victim, the rest of the latest split, is where the next requests are cut from while it fits
+ * as well as a bin would: a run of allocations then splits one chunk without touching a bin
+ * (dlmalloc's "designated victim"), and a free beside it grows it, again without a bin. */
 static bool is_top(const heap *h, chunk *c) {
     return heap_is_segregated(h) && chunk_is_end(chunk_next(c));
+}
+
+void index_hold(heap *h, chunk *c) {
+    if (!heap_is_segregated(h)) {
+        index_insert(h, c);
+    } else if (!is_top(h, c)) {
+        if (h->victim) index_insert(h, chunk_at(h->victim)); /* the one held before: to its bin */
+        h->victim = chunk_link(c);
+    }
 }
 
 void index_insert(heap *h, chunk *c) {
@@ -51,12 +63,20 @@ void index_insert(heap *h, chunk *c) {
 }
 
 void index_remove(heap *h, chunk *c) {
+    if (h->victim == chunk_link(c)) {
+        h->victim = 0;
+        return;
+    }
     if (is_top(h, c)) return;
     link next = chunk_links(c)[0], prev = chunk_links(c)[1];
-    uint32_t bin = heap_is_segregated(h) ? bin_of(chunk_size(c)) : 0;
-    if (prev) links_of(prev)[0] = next; else h->bins[bin] = next;
     if (next) links_of(next)[1] = prev;
-    if (bin && !h->bins[bin]) {
+    if (prev) { /* not the head: its bin's list and bitmap bit stay as they are */
+        links_of(prev)[0] = next;
+        return;
+    }
+    uint32_t bin = heap_is_segregated(h) ? bin_of(chunk_size(c)) : 0;
+    h->bins[bin] = next;
+    if (bin && !next) {
         h->bitmap[bin / 32] &= ~(1u << (bin % 32));
         if (!h->bitmap[bin / 32]) h->summary &= ~(1u << (bin / 32));
     }
@@ -85,6 +105,9 @@ static chunk *fit_segregated(heap *h, uint32_t size) {
     for (link l = h->bins[bin]; l; l = links_of(l)[0]) /* its own class may hold a fit */
         if (chunk_size(probe(chunk_at(l))) >= size) return chunk_at(l);
     bin = bin_at_or_above(h, bin + 1); /* any chunk in a higher class fits */
+    chunk *victim = h->victim ? probe(chunk_at(h->victim)) : 0; /* first among its class */
+    if (victim && chunk_size(victim) >= size && (!bin || bin_of(chunk_size(victim)) <= bin))
+        return victim;
     if (bin) return probe(chunk_at(h->bins[bin]));
     chunk *top = chunk_is_prev_used(h->end) ? 0 : chunk_prev(h->end);
     return top && chunk_size(probe(top)) >= size ? top : 0;
@@ -129,6 +152,7 @@ chunk *index_find(heap *h, uint32_t size) {
 }
 
 void index_rebuild(heap *h) {
+    h->victim = 0;
     __builtin_memset(h->bins, 0, sizeof h->bins);
     __builtin_memset(h->bitmap, 0, sizeof h->bitmap);
     h->summary = 0;

@@ -141,8 +141,8 @@ enum {
     TAGALLOC_CHECK_I1, /* a chunk's size is aligned and >= CHUNK_MIN; a free chunk's foot = head */
     TAGALLOC_CHECK_I2, /* chunks tile the heap exactly, from its start to the end tag */
     TAGALLOC_CHECK_I3, /* no two free chunks touch (immediate coalescing only) */
-    TAGALLOC_CHECK_I4, /* a chunk is on the free index iff it is free (but the segregated top);
-                        * links agree both ways */
+    TAGALLOC_CHECK_I4, /* a chunk is on the free index iff it is free (but the segregated top
+                        * and victim); links agree both ways */
     TAGALLOC_CHECK_I5, /* each chunk's PREV_USED bit tells whether the chunk before it is used */
     TAGALLOC_CHECK_I6, /* the rover is a chunk; the in_use count matches the chunks */
 };

@@ -3,9 +3,10 @@ import assert from 'node:assert/strict';
 import { statSync } from 'node:fs';
 import { test } from 'node:test';
 
-// Measured 5,960 bytes on 2026-11-26 (four policies, events for the page, -Oz + wasm-opt -Oz);
+// Measured 5,960 bytes on 2026-11-26 (four policies, events for the page, -Oz + wasm-opt -Oz),
+// then 6,319 with the segregated policy's victim (index.c: ~1.15x the drop-in's throughput);
 // the budget leaves room for small fixes, not for a new feature without a look at its cost.
-const BUDGET = 6_144;
+const BUDGET = 6_400;
 
 test(`tagalloc.wasm stays within its budget of ${BUDGET} bytes`, () => {
   const { size } = statSync(new URL('../wasm/tagalloc.wasm', import.meta.url));
