@@ -17,7 +17,7 @@
                           * and runs tagalloc_check() after every call */
 #endif
 #ifndef TAGALLOC_ALL_POLICIES
-#define TAGALLOC_ALL_POLICIES 1 /* 0 keeps only TAGALLOC_FIT_SEGREGATED (smallest drop-in build) */
+#define TAGALLOC_ALL_POLICIES 1 /* 0 keeps only segregated fit, immediate coalescing (drop-ins) */
 #endif
 #ifndef TAGALLOC_EVENTS
 #define TAGALLOC_EVENTS 0 /* 1 records what each call did (search probes, splits, merges) */
@@ -88,8 +88,9 @@ enum { TAGALLOC_COALESCE_IMMEDIATE, TAGALLOC_COALESCE_DEFERRED };
 int tagalloc_set_policy(int policy);
 int tagalloc_get_policy(void);
 
-/* Returns the previous mode, or -1 for an unknown one. Switching to immediate merges every
- * pair of touching free chunks first, so invariant I3 holds again. */
+/* Returns the previous mode, or -1 for an unknown one (deferred is unknown to a
+ * TAGALLOC_ALL_POLICIES=0 build). Switching to immediate merges every pair of touching free
+ * chunks first, so invariant I3 holds again. */
 int tagalloc_set_coalescing(int mode);
 int tagalloc_get_coalescing(void);
 
