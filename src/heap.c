@@ -159,17 +159,13 @@ static bool is_small(const heap *h, uint32_t size) {
 
 /* A used chunk of at least `size` bytes, or NULL. */
 static chunk *heap_allocate(heap *h, uint32_t size) {
-    chunk *c = index_find(h, size);
+    chunk *c = index_take(h, size);
     if (!c && heap_is_deferred(h) && h->loose) { /* deferred: merge on demand, then grow */
         merge_all(h);
-        c = index_find(h, size);
+        c = index_take(h, size);
     }
     bool small = is_small(h, size);
-    if (c) {
-        index_remove(h, c);
-    } else if (!(c = heap_grow(h, size, small ? GROW_SMALL : 0))) {
-        return 0;
-    }
+    if (!c && !(c = heap_grow(h, size, small ? GROW_SMALL : 0))) return 0;
     uint32_t have = chunk_size(c), left = have - size;
     chunk *rest = 0;
     if (left >= CHUNK_MIN) { /* split: [large][rest], or [rest][small] */

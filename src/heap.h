@@ -156,7 +156,8 @@ static inline uint32_t chunk_size_for(size_t request) {
 void index_insert(heap *h, chunk *c);
 void index_remove(heap *h, chunk *c);
 void index_hold(heap *h, chunk *c);        /* the rest of a split: kept for the next request */
-chunk *index_find(heap *h, uint32_t size); /* a free chunk of at least size, by policy; NULL */
+chunk *index_take(heap *h, uint32_t size); /* a free chunk of at least size, by policy, taken
+                                            * off the index; NULL */
 void index_rebuild(heap *h);               /* after a policy switch */
 uint32_t bin_of(uint32_t size);
 

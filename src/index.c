@@ -62,24 +62,30 @@ void index_insert(heap *h, chunk *c) {
     list_link(&h->bins[0], prev, next, c);
 }
 
+/* Unlinks c from its list; `bin` is read only when c heads the list (0: address order). */
+static chunk *unlink_chunk(heap *h, chunk *c, uint32_t bin) {
+    link next = chunk_links(c)[0], prev = chunk_links(c)[1];
+    if (next) links_of(next)[1] = prev;
+    if (prev) { /* not the head: its bin's list and bitmap bit stay as they are */
+        links_of(prev)[0] = next;
+        return c;
+    }
+    h->bins[bin] = next;
+    if (bin && !next) {
+        h->bitmap[bin / 32] &= ~(1u << (bin % 32));
+        if (!h->bitmap[bin / 32]) h->summary &= ~(1u << (bin / 32));
+    }
+    return c;
+}
+
 void index_remove(heap *h, chunk *c) {
     if (h->victim == chunk_link(c)) {
         h->victim = 0;
         return;
     }
     if (is_top(h, c)) return;
-    link next = chunk_links(c)[0], prev = chunk_links(c)[1];
-    if (next) links_of(next)[1] = prev;
-    if (prev) { /* not the head: its bin's list and bitmap bit stay as they are */
-        links_of(prev)[0] = next;
-        return;
-    }
-    uint32_t bin = heap_is_segregated(h) ? bin_of(chunk_size(c)) : 0;
-    h->bins[bin] = next;
-    if (bin && !next) {
-        h->bitmap[bin / 32] &= ~(1u << (bin % 32));
-        if (!h->bitmap[bin / 32]) h->summary &= ~(1u << (bin / 32));
-    }
+    bool head = !chunk_links(c)[1];
+    unlink_chunk(h, c, head && heap_is_segregated(h) ? bin_of(chunk_size(c)) : 0);
 }
 
 /* The first non-empty bin at or above `bin`, or 0 for none. */
@@ -100,17 +106,25 @@ static chunk *probe(chunk *c) {
     return c;
 }
 
-static chunk *fit_segregated(heap *h, uint32_t size) {
+static chunk *take_segregated(heap *h, uint32_t size) {
     uint32_t bin = bin_of(size);
-    for (link l = h->bins[bin]; l; l = links_of(l)[0]) /* its own class may hold a fit */
-        if (chunk_size(probe(chunk_at(l))) >= size) return chunk_at(l);
-    bin = bin_at_or_above(h, bin + 1); /* any chunk in a higher class fits */
-    chunk *victim = h->victim ? probe(chunk_at(h->victim)) : 0; /* first among its class */
-    if (victim && chunk_size(victim) >= size && (!bin || bin_of(chunk_size(victim)) <= bin))
-        return victim;
-    if (bin) return probe(chunk_at(h->bins[bin]));
-    chunk *top = chunk_is_prev_used(h->end) ? 0 : chunk_prev(h->end);
-    return top && chunk_size(probe(top)) >= size ? top : 0;
+    link l = h->bins[bin];
+    while (l && chunk_size(probe(chunk_at(l))) < size) l = links_of(l)[0]; /* its own class */
+    if (!l) {
+        bin = bin_at_or_above(h, bin + 1); /* any chunk in a higher class fits */
+        chunk *victim = h->victim ? probe(chunk_at(h->victim)) : 0; /* first among its class */
+        if (victim && chunk_size(victim) >= size && (!bin || bin_of(chunk_size(victim)) <= bin)) {
+            h->victim = 0;
+            return victim;
+        }
+        if (!bin) { /* the top is the last resort, and never on a list */
+            chunk *top = chunk_is_prev_used(h->end) ? 0 : chunk_prev(h->end);
+            return top && chunk_size(probe(top)) >= size ? top : 0;
+        }
+        l = h->bins[bin];
+        probe(chunk_at(l));
+    }
+    return unlink_chunk(h, chunk_at(l), bin);
 }
 
 #if TAGALLOC_ALL_POLICIES
@@ -140,15 +154,19 @@ static chunk *fit_best(heap *h, uint32_t size) {
 }
 #endif
 
-chunk *index_find(heap *h, uint32_t size) {
+chunk *index_take(heap *h, uint32_t size) {
 #if TAGALLOC_ALL_POLICIES
+    chunk *c;
     switch (h->policy) {
-    case TAGALLOC_FIT_FIRST: return fit_first(h->bins[0], 0, size);
-    case TAGALLOC_FIT_NEXT: return fit_next(h, size);
-    case TAGALLOC_FIT_BEST: return fit_best(h, size);
+    case TAGALLOC_FIT_FIRST: c = fit_first(h->bins[0], 0, size); break;
+    case TAGALLOC_FIT_NEXT: c = fit_next(h, size); break;
+    case TAGALLOC_FIT_BEST: c = fit_best(h, size); break;
+    default: return take_segregated(h, size);
     }
+    return c ? unlink_chunk(h, c, 0) : 0;
+#else
+    return take_segregated(h, size);
 #endif
-    return fit_segregated(h, size);
 }
 
 void index_rebuild(heap *h) {

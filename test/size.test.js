@@ -4,9 +4,10 @@ import { statSync } from 'node:fs';
 import { test } from 'node:test';
 
 // Measured 5,960 bytes on 2026-11-26 (four policies, events for the page, -Oz + wasm-opt -Oz),
-// then 6,319 with the segregated policy's victim (index.c: ~1.15x the drop-in's throughput);
-// the budget leaves room for small fixes, not for a new feature without a look at its cost.
-const BUDGET = 6_400;
+// then 6,424 with the segregated policy's victim and index_take (index.c; together ~1.4x the
+// drop-in's throughput on the benchmark); the budget leaves room for small fixes, not for a new
+// feature without a look at its cost.
+const BUDGET = 6_656;
 
 test(`tagalloc.wasm stays within its budget of ${BUDGET} bytes`, () => {
   const { size } = statSync(new URL('../wasm/tagalloc.wasm', import.meta.url));
