@@ -85,8 +85,17 @@ test('the module is compiled once and each heap is its own instance', async () =
 test('sizes JavaScript cannot pass to wasm32 are refused, not wrapped', async () => {
   const heap = await fresh();
   assert.equal(heap.malloc(2 ** 32 + 16), 0, 'not malloc(16)');
+  assert.equal(heap.lastError, 'OUT_OF_MEMORY');
+  assert.equal(heap.malloc(16) > 0, true);
   assert.equal(heap.calloc(2 ** 16, 2 ** 16), 0, 'the product overflows 32 bits');
-  assert.equal(heap.realloc(heap.malloc(8), 2 ** 33), 0);
+  assert.equal(heap.lastError, 'OUT_OF_MEMORY');
+  assert.equal(heap.calloc(2 ** 40, 1), 0);
+  const block = heap.malloc(8);
+  assert.equal(heap.realloc(block, 2 ** 33), 0);
+  assert.equal(heap.lastError, 'OUT_OF_MEMORY');
+  assert.equal(heap.usableSize(block) >= 8, true, 'the block is untouched');
+  assert.equal(heap.alignedAlloc(64, 2 ** 32), 0);
+  assert.equal(heap.lastError, 'OUT_OF_MEMORY');
   assert.throws(() => heap.malloc(-1), TypeError);
   assert.throws(() => heap.malloc(1.5), TypeError);
   assert.throws(() => heap.free('16'), TypeError);

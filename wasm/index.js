@@ -121,8 +121,7 @@ export class Heap {
 
   /** @param {number} request bytes @returns {number} payload address, 0 when nothing fits */
   malloc(request) {
-    if (!fitsSize(request, 'malloc')) return 0;
-    return this.#x.malloc(request) >>> 0;
+    return this.#x.malloc(sizeArgument(request, 'malloc')) >>> 0;
   }
 
   /** @param {number} payload from malloc and friends; 0 is a no-op */
@@ -134,15 +133,13 @@ export class Heap {
 
   /** count * size zeroed bytes; 0 when the product overflows or nothing fits. */
   calloc(count, size) {
-    if (!fitsSize(count, 'calloc') || !fitsSize(size, 'calloc')) return 0;
-    return this.#x.calloc(count, size) >>> 0;
+    return this.#x.calloc(sizeArgument(count, 'calloc'), sizeArgument(size, 'calloc')) >>> 0;
   }
 
   /** Resizes in place when it can, else moves; 0 (and the old block untouched) on failure. */
   realloc(payload, request) {
     pointerArgument(payload, 'realloc');
-    if (!fitsSize(request, 'realloc')) return 0;
-    const result = this.#x.realloc(payload, request) >>> 0;
+    const result = this.#x.realloc(payload, sizeArgument(request, 'realloc')) >>> 0;
     this.#throwIfMisuse('realloc', payload);
     return result;
   }
@@ -152,8 +149,7 @@ export class Heap {
     if (!Number.isInteger(alignment) || alignment <= 0 || alignment >= U32_LIMIT) {
       throw new TagallocError('BAD_ALIGNMENT', 'alignedAlloc', alignment);
     }
-    if (!fitsSize(request, 'alignedAlloc')) return 0;
-    const result = this.#x.aligned_alloc(alignment, request) >>> 0;
+    const result = this.#x.aligned_alloc(alignment, sizeArgument(request, 'alignedAlloc')) >>> 0;
     this.#throwIfMisuse('alignedAlloc', alignment);
     return result;
   }
@@ -292,11 +288,14 @@ export class Heap {
   }
 }
 
-function fitsSize(n, call) {
+/** n as wasm32's size_t. A larger n becomes SIZE_MAX, which the heap refuses as it refuses any
+ * request too large to serve: 0 back and lastError 'OUT_OF_MEMORY', from the one place that
+ * decides. */
+function sizeArgument(n, call) {
   if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) {
     throw new TypeError(`tagalloc: ${call} takes a whole number of bytes, not ${String(n)}`);
   }
-  return n < U32_LIMIT; // wasm32's size_t: anything larger cannot be served
+  return Math.min(n, U32_LIMIT - 1);
 }
 
 function pointerArgument(p, call) {
