@@ -95,8 +95,8 @@ build_wasi() {
 # Emscripten: link with -sMALLOC=none: emcc prog.c build/emscripten/libtagalloc.a -sMALLOC=none
 # emcc adds -fno-inline-functions at -Os and -Oz, which leaves even heap.h's one-line static
 # inline helpers as calls (the drop-in ran at a third of the wasi one's speed); -finline-functions
-# undoes it, so both drop-ins are the same code.
-EMCC_FLAGS="-std=c11 -Wall -Wextra -Werror -Os -finline-functions"
+# undoes it. -Oz here, not -Os: 1,979 bytes instead of 2,067, for about 5% of its throughput.
+EMCC_FLAGS="-std=c11 -Wall -Wextra -Werror -Oz -finline-functions"
 build_emscripten() {
     mkdir -p build/emscripten
     local objs=()
