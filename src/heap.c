@@ -127,7 +127,7 @@ static void merge_all(heap *h) {
  * chunk, off the index, or NULL (nothing changed) when the platform or the limit says no. */
 static chunk *heap_grow(heap *h, uint32_t size, uint32_t at_least) {
     chunk *last = chunk_is_prev_used(h->end) ? 0 : chunk_prev(h->end);
-    uint32_t more = size - (last ? chunk_size(last) : 0); /* absorb a free last chunk: grow less */
+    uint32_t have = last ? chunk_size(last) : 0, more = size - have; /* absorb a free last chunk */
     if (more < at_least) more = at_least;
     uintptr_t new_end = (uintptr_t)h->end + more;
     if (new_end < (uintptr_t)h->end || new_end > h->limit - TAG_BYTES || /* no wrap on wasm32 */
@@ -137,10 +137,12 @@ static chunk *heap_grow(heap *h, uint32_t size, uint32_t at_least) {
     chunk *fresh = h->end; /* the old end tag becomes the new chunk's head, PREV_USED kept */
     h->end = (chunk *)new_end;
     *chunk_head(h->end) = TAG_USED;
-    chunk_set(fresh, more, false);
     h->peak_heap = (uint32_t)(new_end + TAG_BYTES - (uintptr_t)h->start); /* it only grows */
     event_record(TAGALLOC_EVENT_GROW, fresh, more);
-    return last ? merge(h, last, fresh) : fresh;
+    if (!last) last = fresh;
+    else merged(h, last, fresh, have + more);
+    chunk_set(last, have + more, false);
+    return last;
 }
 
 /* Under the segregated policy a chunk below SMALL_CHUNK bytes is cut from the high end of the

@@ -107,24 +107,25 @@ static chunk *probe(chunk *c) {
 }
 
 static chunk *take_segregated(heap *h, uint32_t size) {
-    uint32_t bin = bin_of(size);
-    link l = h->bins[bin];
-    while (l && chunk_size(probe(chunk_at(l))) < size) l = links_of(l)[0]; /* its own class */
-    if (!l) {
-        bin = bin_at_or_above(h, bin + 1); /* any chunk in a higher class fits */
-        chunk *victim = h->victim ? probe(chunk_at(h->victim)) : 0; /* first among its class */
-        if (victim && chunk_size(victim) >= size && (!bin || bin_of(chunk_size(victim)) <= bin)) {
-            h->victim = 0;
-            return victim;
-        }
-        if (!bin) { /* the top is the last resort, and never on a list */
-            chunk *top = chunk_is_prev_used(h->end) ? 0 : chunk_prev(h->end);
-            return top && chunk_size(probe(top)) >= size ? top : 0;
-        }
+    uint32_t bin = 0;
+    link l = 0;
+    if (h->summary || h->victim) { /* else no hole: a heap used like a stack takes the top */
+        bin = bin_of(size);
         l = h->bins[bin];
-        probe(chunk_at(l));
+        while (l && chunk_size(probe(chunk_at(l))) < size) l = links_of(l)[0]; /* own class */
+        if (!l) {
+            bin = bin_at_or_above(h, bin + 1); /* any chunk in a higher class fits */
+            chunk *victim = h->victim ? probe(chunk_at(h->victim)) : 0; /* first of its class */
+            if (victim && chunk_size(victim) >= size && (!bin || bin_of(chunk_size(victim)) <= bin)) {
+                h->victim = 0;
+                return victim;
+            }
+            if (bin) probe(chunk_at(l = h->bins[bin]));
+        }
     }
-    return unlink_chunk(h, chunk_at(l), bin);
+    if (l) return unlink_chunk(h, chunk_at(l), bin);
+    chunk *top = chunk_is_prev_used(h->end) ? 0 : chunk_prev(h->end); /* the last resort, */
+    return top && chunk_size(probe(top)) >= size ? top : 0;              /* never on a list */
 }
 
 #if TAGALLOC_ALL_POLICIES

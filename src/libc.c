@@ -14,11 +14,13 @@
 
 #include "tagalloc.h"
 
-/* errno for a NULL result, as the standard allocator sets it. */
-static void *or_errno(void *payload) {
-    if (!payload) errno = tagalloc_last_error() == TAGALLOC_ERR_BAD_ALIGNMENT ? EINVAL : ENOMEM;
-    return payload;
+/* errno for a NULL result, as the standard allocator sets it; out of line, off the fast path. */
+__attribute__((noinline, cold)) static void *failed(void) {
+    errno = tagalloc_last_error() == TAGALLOC_ERR_BAD_ALIGNMENT ? EINVAL : ENOMEM;
+    return 0;
 }
+
+static void *or_errno(void *payload) { return payload ? payload : failed(); }
 
 void *malloc(size_t request) { return or_errno(tagalloc_malloc(request)); }
 void free(void *payload) { tagalloc_free(payload); }
