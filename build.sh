@@ -254,7 +254,8 @@ build_bench() {
 
 # Native tests of the error model, under AddressSanitizer and UBSan: test/native/errors.c over a
 # 1 MiB arena with the release checks, with TAGALLOC_DEBUG=2, and with the drop-ins' trapping
-# default handler; replay-ops, the native half of test/differential.test.js (it brings its own
+# default handler; checker, which breaks each invariant and expects tagalloc_check() to say so;
+# replay-ops, the native half of test/differential.test.js (it brings its own
 # grow_base, so no src/grow.c); cost, the release workload docs/errors.md measures with callgrind;
 # and, once build/wasi/libtagalloc.a exists, the wasi drop-in's errno check.
 NATIVE_TEST_FLAGS="-std=c11 -Wall -Wextra -Werror -O1 -g -fsanitize=address,undefined
@@ -266,9 +267,10 @@ build_native_tests() {
     clang $NATIVE_TEST_FLAGS "$small" -DTAGALLOC_DEBUG=2 "${errors[@]}" -o build/native/errors-debug
     clang $NATIVE_TEST_FLAGS "$small" -DTAGALLOC_TRAP_ON_MISUSE=1 "${errors[@]}" \
         -o build/native/errors-trap
+    clang $NATIVE_TEST_FLAGS "$small" test/native/checker.c $CORE src/grow.c -o build/native/checker
     clang $NATIVE_TEST_FLAGS test/native/replay-ops.c $CORE -o build/native/replay-ops
     clang $NATIVE_FLAGS test/native/cost.c $CORE src/grow.c -o build/native/cost # for callgrind
-    for f in errors errors-debug errors-trap replay-ops cost; do bytes build/native/$f; done
+    for f in errors errors-debug errors-trap checker replay-ops cost; do bytes build/native/$f; done
     if [ -f build/wasi/libtagalloc.a ]; then
         clang $WASI_FLAGS -c test/native/errno.c -o build/native/errno.wasi.o
         clang $WASI_LINK_FLAGS build/native/errno.wasi.o build/wasi/libtagalloc.a \

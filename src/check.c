@@ -59,8 +59,8 @@ TAGALLOC_EXPORT(tagalloc_check) int tagalloc_check(void) {
             free_chunks++;
         }
         rover_seen |= h->rover == chunk_link(c);
-        /* the victim is a free chunk; the count of listed chunks below tells it from the top */
-        victim_seen |= h->victim == chunk_link(c) && !chunk_is_used(c);
+        victim_seen |= h->victim == chunk_link(c) && !chunk_is_used(c) && /* free, not the top */
+                       !chunk_is_end(chunk_next(c));
         prev_used = chunk_is_used(c);
     }
     if (c != h->end || (*chunk_head(c) & ~TAG_PREV_USED) != TAG_USED)

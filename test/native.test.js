@@ -1,5 +1,6 @@
 // The core built natively over a fixed arena under AddressSanitizer and UBSan: a randomized
-// model test per policy and coalescing mode, 1M operations each, tagalloc_check() after every one.
+// model test per policy and coalescing mode, 1M operations each, tagalloc_check() after every one;
+// and the checker itself, shown to fail on each invariant broken on purpose.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -26,3 +27,15 @@ describe('native model test under sanitizers', { concurrency: 2 }, () => {
     }
   }
 });
+
+const CHECKER = new URL('../build/native/checker', import.meta.url).pathname;
+
+test('the checker names each invariant broken on purpose, and passes once it is restored',
+  async () => {
+    assert.ok(existsSync(CHECKER), `${CHECKER} is missing: run bash build.sh native_tests`);
+    const { stdout } = await run(CHECKER, [], {
+      env: { ...process.env, ASAN_OPTIONS: 'detect_leaks=0' },
+    }).catch((error) => assert.fail(`${error.stdout}${error.stderr}`));
+    assert.doesNotMatch(stdout, /^not ok/m);
+    assert.match(stdout, /^15 cases, 0 failed$/m);
+  });
