@@ -249,6 +249,13 @@ build_bench() {
             $driver build/native/libtagalloc.a -o $out/replay-native
         bytes $out/replay-native
     fi
+    local dlmalloc_c=/usr/share/emscripten/system/lib/dlmalloc.c # the same driver on dlmalloc
+    if [ -f $dlmalloc_c ]; then # -w: dlmalloc's own warnings are not this project's to fix
+        clang -O2 -w -DUSE_DL_PREFIX -DHAVE_MMAP=0 -c $dlmalloc_c -o $out/dlmalloc-native.o
+        clang $NATIVE_FLAGS -Wl,--strip-debug -DREPLAY_NATIVE=1 $driver bench/native-dlmalloc.c \
+            $out/dlmalloc-native.o -o $out/replay-native-dlmalloc
+        bytes $out/replay-native-dlmalloc
+    fi
     for f in $out/*.wasm; do bytes "$f"; done
 }
 
