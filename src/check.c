@@ -24,7 +24,8 @@ static bool link_in_heap(const heap *h, link l) {
 
 /* I4 for one list: links agree both ways, nodes are free chunks of the right class (or in
  * address order), and the list ends. Adds its length to *nodes. */
-static int check_list(const heap *h, uint32_t bin, link head, uint32_t free_chunks, uint32_t *nodes) {
+static int check_list(const heap *h, uint32_t bin, link head, uint32_t free_chunks,
+                      uint32_t *nodes) {
     link prev = 0;
     for (link l = head; l; prev = l, l = chunk_links(chunk_at(l))[0]) {
         if (!link_in_heap(h, l) || ++*nodes > free_chunks) return broke(TAGALLOC_CHECK_I4, 0);

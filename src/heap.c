@@ -285,7 +285,8 @@ static bool resize_in_place(heap *h, chunk *c, uint32_t size) {
         if (next_free && have + chunk_size(next) >= size) {
             index_remove(h, next);
         } else if (chunk_is_end(next_free ? chunk_next(next) : next)) {
-            if (!(next = heap_grow(h, size - have, 0))) return false; /* c is last: extend the heap */
+            next = heap_grow(h, size - have, 0); /* c is last: extend the heap */
+            if (!next) return false;
         } else {
             return false;
         }
@@ -360,7 +361,8 @@ TAGALLOC_EXPORT(tagalloc_usable_size) size_t tagalloc_usable_size(const void *pa
 
 TAGALLOC_EXPORT(tagalloc_set_policy) int tagalloc_set_policy(int policy) {
     heap *h = &the_heap;
-    bool known = TAGALLOC_ALL_POLICIES ? policy >= TAGALLOC_FIT_FIRST && policy <= TAGALLOC_FIT_SEGREGATED
+    bool known = TAGALLOC_ALL_POLICIES
+                     ? policy >= TAGALLOC_FIT_FIRST && policy <= TAGALLOC_FIT_SEGREGATED
                                        : policy == TAGALLOC_FIT_SEGREGATED;
     if (!known) return -1;
     int previous = h->policy;

@@ -110,7 +110,7 @@ static inline bool heap_is_deferred(const heap *h) {
     return TAGALLOC_ALL_POLICIES && h->coalescing == TAGALLOC_COALESCE_DEFERRED;
 }
 
-/* ---- Chunks ----------------------------------------------------------------------------------- */
+/* ---- Chunks -------------------------------------------------------------------------------- */
 
 static inline tag *chunk_head(chunk *c) { return (tag *)c; }
 static inline uint32_t chunk_size(const chunk *c) { return *(const tag *)c & ~(uint32_t)TAG_FLAGS; }
@@ -125,7 +125,8 @@ static inline void *chunk_payload(chunk *c) { return c + TAG_BYTES; }
 static inline chunk *chunk_from_payload(const void *payload) {
     return (chunk *)payload - TAG_BYTES;
 }
-static inline link *chunk_links(chunk *c) { return (link *)(c + TAG_BYTES); } /* [0] next, [1] prev */
+/* The free-index links in a free chunk's payload: [0] next, [1] prev. */
+static inline link *chunk_links(chunk *c) { return (link *)(c + TAG_BYTES); }
 
 #if defined(__wasm__)
 #define HEAP_ORIGIN ((uintptr_t)0) /* links are plain addresses: no add on every hop */
@@ -167,7 +168,9 @@ uint32_t bin_of(uint32_t size);
 void event_record(int kind, chunk *c, uint32_t size);
 void event_clear(void);
 #else
-static inline void event_record(int kind, chunk *c, uint32_t size) { (void)kind, (void)c, (void)size; }
+static inline void event_record(int kind, chunk *c, uint32_t size) {
+    (void)kind, (void)c, (void)size;
+}
 static inline void event_clear(void) {}
 #endif
 

@@ -116,7 +116,8 @@ static chunk *take_segregated(heap *h, uint32_t size) {
         if (!l) {
             bin = bin_at_or_above(h, bin + 1); /* any chunk in a higher class fits */
             chunk *victim = h->victim ? probe(chunk_at(h->victim)) : 0; /* first of its class */
-            if (victim && chunk_size(victim) >= size && (!bin || bin_of(chunk_size(victim)) <= bin)) {
+            uint32_t have = victim ? chunk_size(victim) : 0;
+            if (have >= size && (!bin || bin_of(have) <= bin)) {
                 h->victim = 0;
                 return victim;
             }

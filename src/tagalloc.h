@@ -29,7 +29,8 @@
 #define TAGALLOC_ARENA_BYTES (256u << 20) /* native builds: the fixed arena, reserved lazily */
 #endif
 
-#define TAGALLOC_ALIGNMENT _Alignof(max_align_t) /* 16 on wasm32-wasi and natively, 8 on emscripten */
+/* 16 on wasm32-wasi and natively, 8 on Emscripten. */
+#define TAGALLOC_ALIGNMENT _Alignof(max_align_t)
 #define TAGALLOC_ALIGN_MAX 65536u              /* the largest alignment aligned_alloc accepts */
 
 #ifndef TAGALLOC_MODULE_EXPORTS
@@ -47,8 +48,9 @@
 /* Returns a payload of at least `request` bytes aligned to TAGALLOC_ALIGNMENT, or NULL when the
  * request is too large or memory cannot grow far enough (the heap is then unchanged and
  * tagalloc_last_error() is TAGALLOC_ERR_OUT_OF_MEMORY). malloc(0) returns a unique minimum
- * chunk. Cost: segregated scans the request's own size class, else takes the first chunk of the
- * next non-empty class found in a two-level bitmap (O(1)); first and best fit walk the
+ * chunk. Cost: segregated scans the request's own size class, else cuts from the rest of its
+ * latest split (the victim) or takes the first chunk of the next non-empty class, whichever
+ * class is smaller, found in a two-level bitmap (O(1)); first and best fit walk the
  * address-ordered free list; next fit resumes at the rover. */
 void *tagalloc_malloc(size_t request);
 
@@ -156,7 +158,7 @@ int tagalloc_check(void);
  * (0 when it was not at a chunk). */
 uintptr_t tagalloc_check_where(void);
 
-/* ---- Errors ------------------------------------------------------------------------------------ */
+/* ---- Errors -------------------------------------------------------------------------------- */
 
 enum {
     TAGALLOC_ERR_NONE,
