@@ -7,7 +7,9 @@ const WHY = {
   'first-fit': 'the first free chunk, in address order, that is big enough',
   'next-fit': 'the first big-enough free chunk from the rover on, wrapping around',
   'best-fit': 'the smallest free chunk that is big enough',
-  'segregated': 'the first chunk in the smallest non-empty size bin that holds big-enough chunks',
+  'segregated': 'the first big-enough chunk of the smallest size class that has one, where the ' +
+    'rest of the latest split (held off the bins) comes first and the last chunk only when ' +
+    'nothing else fits',
 };
 
 const MAX_LISTED = 8; // probes named one by one; the rest are counted
