@@ -117,42 +117,35 @@ function pointerOf(id, what) {
   return n;
 }
 
+/** Runs an allocating call from the form; its chunk is named p1, p2, … on the drawing. */
+function allocate(call, args, run, requested) {
+  const name = `p${page.nextName}`;
+  perform({
+    text: `${name} = ${call}(${args.join(', ')})`, call, run,
+    after: (p) => nameChunk(p, name, requested),
+  });
+  refresh();
+}
+
 function doMalloc() {
   const request = requestOf('malloc-request', 'malloc');
   if (request === null) return;
-  const name = `p${page.nextName}`;
-  perform({
-    text: `${name} = malloc(${request})`, call: 'malloc',
-    run: () => page.heap.malloc(request),
-    after: (p) => nameChunk(p, name, request),
-  });
-  refresh();
+  allocate('malloc', [request], () => page.heap.malloc(request), request);
 }
 
 function doCalloc() {
   const n = requestOf('calloc-count', 'calloc');
   const size = n === null ? null : requestOf('calloc-size', 'calloc');
   if (size === null) return;
-  const name = `p${page.nextName}`;
-  perform({
-    text: `${name} = calloc(${n}, ${size})`, call: 'calloc',
-    run: () => page.heap.calloc(n, size),
-    after: (p) => nameChunk(p, name, n * size),
-  });
-  refresh();
+  allocate('calloc', [n, size], () => page.heap.calloc(n, size), n * size);
 }
 
 function doAligned() {
   const alignment = requestOf('aligned-alignment', 'aligned_alloc');
   const request = alignment === null ? null : requestOf('aligned-request', 'aligned_alloc');
   if (request === null) return;
-  const name = `p${page.nextName}`;
-  perform({
-    text: `${name} = aligned_alloc(${alignment}, ${request})`, call: 'aligned_alloc',
-    run: () => page.heap.alignedAlloc(alignment, request),
-    after: (p) => nameChunk(p, name, request),
-  });
-  refresh();
+  allocate('aligned_alloc', [alignment, request],
+    () => page.heap.alignedAlloc(alignment, request), request);
 }
 
 function doRealloc() {
