@@ -46,12 +46,13 @@
 /* ---- Allocation --------------------------------------------------------------------------- */
 
 /* Returns a payload of at least `request` bytes aligned to TAGALLOC_ALIGNMENT, or NULL when the
- * request is too large or memory cannot grow far enough (the heap is then unchanged and
- * tagalloc_last_error() is TAGALLOC_ERR_OUT_OF_MEMORY). malloc(0) returns a unique minimum
+ * request is too large or memory cannot grow far enough (every block is then as it was, the heap
+ * no larger, and tagalloc_last_error() is TAGALLOC_ERR_OUT_OF_MEMORY; under deferred coalescing
+ * the search may first have merged touching free chunks). malloc(0) returns a unique minimum
  * chunk. Cost: segregated scans the request's own size class, else cuts from the rest of its
- * latest split (the victim) or takes the first chunk of the next non-empty class, whichever
- * class is smaller, found in a two-level bitmap (O(1)); first and best fit walk the
- * address-ordered free list; next fit resumes at the rover. */
+ * latest split (the victim) or takes the first chunk of the next non-empty class, whichever class
+ * is smaller, found in a two-level bitmap (O(1)); first and best fit walk the address-ordered
+ * free list; next fit resumes at the rover. */
 void *tagalloc_malloc(size_t request);
 
 /* NULL is a no-op. A pointer this heap never returned, or one already freed, changes nothing:
