@@ -50,7 +50,7 @@ __attribute__((noinline, cold)) static void *refuse(heap *h, int code, const voi
 }
 
 /* b, the chunk right after a, is now part of a, which is `size` bytes. */
-static void merged(heap *h, chunk *a, chunk *b, uint32_t size) {
+static void note_merge(heap *h, chunk *a, chunk *b, uint32_t size) {
     if (TAGALLOC_ALL_POLICIES && h->rover == chunk_link(b))
         h->rover = chunk_link(a); /* the rover stays on a chunk */
     event_record(TAGALLOC_EVENT_MERGE, a, size);
@@ -61,7 +61,7 @@ static chunk *merge(heap *h, chunk *a, chunk *b) {
     uint32_t size = chunk_size(a) + chunk_size(b);
     chunk_set(a, size, chunk_is_used(a));
     chunk_set_prev_used(chunk_next(a), chunk_is_used(a));
-    merged(h, a, b, size);
+    note_merge(h, a, b, size);
     return a;
 }
 
@@ -80,13 +80,13 @@ static chunk *release(heap *h, chunk *c) {
         if (!chunk_is_used(next)) { /* [this][free] -> [this + next] */
             index_remove(h, next);
             size += chunk_size(next);
-            merged(h, c, next, size);
+            note_merge(h, c, next, size);
         }
         if (!chunk_is_prev_used(c)) { /* [free][this] -> [prev + this] */
             chunk *prev = chunk_prev(c);
             index_remove(h, prev);
             size += chunk_size(prev);
-            merged(h, prev, c, size);
+            note_merge(h, prev, c, size);
             c = prev;
         }
     }
@@ -140,7 +140,7 @@ static chunk *heap_grow(heap *h, uint32_t size, uint32_t at_least) {
     h->peak_heap = (uint32_t)(new_end + TAG_BYTES - (uintptr_t)h->start); /* it only grows */
     event_record(TAGALLOC_EVENT_GROW, fresh, more);
     if (!last) last = fresh;
-    else merged(h, last, fresh, have + more);
+    else note_merge(h, last, fresh, have + more);
     chunk_set(last, have + more, false);
     return last;
 }

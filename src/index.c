@@ -63,7 +63,7 @@ void index_insert(heap *h, chunk *c) {
 }
 
 /* Unlinks c from its list; `bin` is read only when c heads the list (0: address order). */
-static chunk *unlink_chunk(heap *h, chunk *c, uint32_t bin) {
+static chunk *list_unlink(heap *h, chunk *c, uint32_t bin) {
     link next = chunk_links(c)[0], prev = chunk_links(c)[1];
     if (next) links_of(next)[1] = prev;
     if (prev) { /* not the head: its bin's list and bitmap bit stay as they are */
@@ -85,7 +85,7 @@ void index_remove(heap *h, chunk *c) {
     }
     if (is_top(h, c)) return;
     bool head = !chunk_links(c)[1];
-    unlink_chunk(h, c, head && heap_is_segregated(h) ? bin_of(chunk_size(c)) : 0);
+    list_unlink(h, c, head && heap_is_segregated(h) ? bin_of(chunk_size(c)) : 0);
 }
 
 /* The first non-empty bin at or above `bin`, or 0 for none. */
@@ -124,7 +124,7 @@ static chunk *take_segregated(heap *h, uint32_t size) {
             if (bin) probe(chunk_at(l = h->bins[bin]));
         }
     }
-    if (l) return unlink_chunk(h, chunk_at(l), bin);
+    if (l) return list_unlink(h, chunk_at(l), bin);
     chunk *top = chunk_is_prev_used(h->end) ? 0 : chunk_prev(h->end); /* the last resort, */
     return top && chunk_size(probe(top)) >= size ? top : 0;              /* never on a list */
 }
@@ -165,7 +165,7 @@ chunk *index_take(heap *h, uint32_t size) {
     case TAGALLOC_FIT_BEST: c = fit_best(h, size); break;
     default: return take_segregated(h, size);
     }
-    return c ? unlink_chunk(h, c, 0) : 0;
+    return c ? list_unlink(h, c, 0) : 0;
 #else
     return take_segregated(h, size);
 #endif
