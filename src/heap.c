@@ -30,6 +30,7 @@ static bool heap_ready(heap *h) {
     if (start + TAG_BYTES > h->limit || !grow_reserve(start + TAG_BYTES)) return false;
     h->start = h->end = (chunk *)start;
     *chunk_head(h->end) = TAG_USED | TAG_PREV_USED; /* chunk 0 never merges backwards */
+    h->peak_heap = TAG_BYTES; /* the end tag alone, until heap_grow */
     return true;
 }
 
@@ -363,7 +364,7 @@ TAGALLOC_EXPORT(tagalloc_set_policy) int tagalloc_set_policy(int policy) {
     heap *h = &the_heap;
     bool known = TAGALLOC_ALL_POLICIES
                      ? policy >= TAGALLOC_FIT_FIRST && policy <= TAGALLOC_FIT_SEGREGATED
-                                       : policy == TAGALLOC_FIT_SEGREGATED;
+                     : policy == TAGALLOC_FIT_SEGREGATED;
     if (!known) return -1;
     int previous = h->policy;
     h->policy = policy;
