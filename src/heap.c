@@ -72,8 +72,6 @@ static chunk *release(heap *h, chunk *c) {
     link victim = h->victim;
     uint32_t size = chunk_size(c);
     h->in_use -= size;
-    *chunk_head(c) &= ~TAG_USED; /* even merged into the chunk before it, c's head reads free:
-                                  * freeing it again is a double free, not a corruption */
     chunk *next = c + size;
     if (heap_is_deferred(h)) {
         h->loose = true;
@@ -85,6 +83,8 @@ static chunk *release(heap *h, chunk *c) {
         }
         if (!chunk_is_prev_used(c)) { /* [free][this] -> [prev + this] */
             chunk *prev = chunk_prev(c);
+            *chunk_head(c) &= ~TAG_USED; /* c's head stays behind reading free: freeing it
+                                          * again is a double free, not a corruption */
             index_remove(h, prev);
             size += chunk_size(prev);
             note_merge(h, prev, c, size);
