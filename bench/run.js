@@ -8,6 +8,7 @@ import v8 from 'node:v8';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import vm from 'node:vm';
 import { fileURLToPath } from 'node:url';
 import { readTraces } from './trace.js';
 import { check, instantiate, load, median, timePass } from './replay.js';
@@ -18,6 +19,10 @@ import { chartSvg, markdownTables } from './report.js';
 // machine code instead of racing the tier-up.
 v8.setFlagsFromString('--no-turbo-fast-api-calls');
 v8.setFlagsFromString('--no-liftoff');
+v8.setFlagsFromString('--expose-gc');
+// A cold pass starts with a collection: the instances earlier passes left behind hold megabytes of
+// wasm memory each, and freeing them inside a timed pass charged it to whichever allocator ran.
+const collectGarbage = vm.runInNewContext('gc');
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BUILD = path.join(ROOT, 'build', 'bench');
@@ -166,6 +171,7 @@ function runTrace(entries, trace, quick, step) {
         }
         const fresh = instantiate(t.e.module, t.e.allocator);
         load(fresh, trace);
+        collectGarbage();
         const pass = timePass(fresh);
         if (!pass.failure) t.cold.push(pass.ms);
         return pass;
