@@ -57,15 +57,6 @@ static void note_merge(heap *h, chunk *a, chunk *b, uint32_t size) {
     event_record(TAGALLOC_EVENT_MERGE, a, size);
 }
 
-/* Absorbs b, the chunk right after a, into a; b is off the index. a keeps its used state. */
-static chunk *merge(heap *h, chunk *a, chunk *b) {
-    uint32_t size = chunk_size(a) + chunk_size(b);
-    chunk_set(a, size, chunk_is_used(a));
-    chunk_set_prev_used(chunk_next(a), chunk_is_used(a));
-    note_merge(h, a, b, size);
-    return a;
-}
-
 /* Turns used chunk c free, merges it with free neighbours (immediate mode) and indexes it;
  * merged with the victim, it is the victim. The tags are written once, for the merged chunk. */
 static chunk *release(heap *h, chunk *c) {
@@ -117,23 +108,34 @@ static void merge_all(heap *h) {
         while (!chunk_is_used(chunk_next(c))) { /* [free][free]... -> [one free chunk] */
             chunk *next = chunk_next(c);
             index_remove(h, next);
-            c = merge(h, c, next);
+            uint32_t size = chunk_size(c) + chunk_size(next);
+            chunk_set(c, size, false); /* the head after next already says "prev free" */
+            note_merge(h, c, next, size);
         }
         index_insert(h, c);
     }
     h->loose = false;
 }
 
-/* Extends the heap so that its last chunk is free and at least `size` bytes; returns that
- * chunk, off the index, or NULL (nothing changed) when the platform or the limit says no. */
+/* Whether the heap may end at new_end (with its end tag there): no wrap on wasm32, under the
+ * limit, every size still fits in a tag, and the platform has the memory. */
+static bool heap_may_end_at(heap *h, uintptr_t new_end) {
+    return new_end >= (uintptr_t)h->end && new_end <= h->limit - TAG_BYTES &&
+           new_end - (uintptr_t)h->start <= CHUNK_SIZE_MAX && grow_reserve(new_end + TAG_BYTES);
+}
+
+/* Extends the heap so that its last chunk is free and at least `size` bytes, by at least
+ * `at_least` bytes if it can, else by what is needed; returns that chunk, off the index, or
+ * NULL (nothing changed) when the platform or the limit says no. */
 static chunk *heap_grow(heap *h, uint32_t size, uint32_t at_least) {
     chunk *last = chunk_is_prev_used(h->end) ? 0 : chunk_prev(h->end);
-    uint32_t have = last ? chunk_size(last) : 0, more = size - have; /* absorb a free last chunk */
-    if (more < at_least) more = at_least;
+    uint32_t have = last ? chunk_size(last) : 0, need = size - have; /* absorb a free last chunk */
+    uint32_t more = need < at_least ? at_least : need;
+    while (!heap_may_end_at(h, (uintptr_t)h->end + more)) {
+        if (more == need) return 0;
+        more = need; /* at_least is a wish: a heap near its limit still serves what fits */
+    }
     uintptr_t new_end = (uintptr_t)h->end + more;
-    if (new_end < (uintptr_t)h->end || new_end > h->limit - TAG_BYTES || /* no wrap on wasm32 */
-        new_end - (uintptr_t)h->start > CHUNK_SIZE_MAX || !grow_reserve(new_end + TAG_BYTES))
-        return 0;
     if (last) index_remove(h, last); /* while it is still the last chunk: the top */
     chunk *fresh = h->end; /* the old end tag becomes the new chunk's head, PREV_USED kept */
     h->end = (chunk *)new_end;
@@ -292,7 +294,10 @@ static bool resize_in_place(heap *h, chunk *c, uint32_t size) {
             return false;
         }
         h->in_use += chunk_size(next);
-        merge(h, c, next); /* [this][free] -> [this + next] */
+        have += chunk_size(next); /* [this][free] -> [this + next], used */
+        chunk_set(c, have, true);
+        chunk_set_prev_used(c + have, true);
+        note_merge(h, c, next, have);
     }
     shrink(h, c, size);
     return true;

@@ -535,6 +535,31 @@ static void out_of_memory_limit(void) {
     if (big) free_checked(filled(big, 0x75), 0x75);
 }
 
+/* A small request near the cap: the segregated policy grows the heap by GROW_SMALL bytes for a
+ * small chunk when it can, and by what the chunk needs when only that fits. */
+static void small_request_near_the_limit(void) {
+    for (int policy = TAGALLOC_FIT_FIRST; policy <= TAGALLOC_FIT_SEGREGATED; policy++) {
+        tagalloc_reset();
+        tagalloc_set_policy(policy);
+        unsigned char *big = filled(tagalloc_malloc(4000), 0x75);
+        tagalloc_stats stats;
+        tagalloc_get_stats(&stats);
+        size_t cap = stats.heap_start + stats.heap_size - grow_base() + 2 * CHUNK_MIN;
+        tagalloc_set_heap_limit(cap); /* room for one 2 * CHUNK_MIN chunk, counted from the base */
+        unsigned char *small = filled(tagalloc_malloc(2 * CHUNK_MIN - TAG_BYTES), 0x76);
+        EXPECT(small != 0, "policy %d: no %u-byte chunk in the %u bytes under the cap", policy,
+               2 * CHUNK_MIN, 2 * CHUNK_MIN);
+        tagalloc_get_stats(&stats);
+        EXPECT(stats.heap_start + stats.heap_size - grow_base() <= cap, "policy %d: past the cap",
+               policy);
+        EXPECT_NULL(tagalloc_malloc(1), TAGALLOC_ERR_OUT_OF_MEMORY); /* and now it is full */
+        free_checked(big, 0x75);
+        if (small) free_checked(small, 0x76);
+        expect_empty(0);
+        tagalloc_set_heap_limit(SIZE_MAX);
+    }
+}
+
 /* ---- The drop-ins' default handler ----------------------------------------------------------- */
 
 /* The process must die on the second free (the node test expects SIGILL or SIGTRAP), after
@@ -599,6 +624,8 @@ static const struct {
      out_of_memory_arena, RELEASE | DEBUG},
     {"a heap limit stops growth where it says and can be lifted again", out_of_memory_limit,
      RELEASE | DEBUG},
+    {"a small request near the limit grows the heap by what fits, not the usual step",
+     small_request_near_the_limit, RELEASE | DEBUG},
     {"the drop-in build's default handler traps on a double free", default_handler_traps, TRAP},
 };
 #define CASE_COUNT (sizeof CASES / sizeof CASES[0])
