@@ -41,7 +41,7 @@ void *memalign(size_t alignment, size_t request) {
 /* POSIX: the error comes back, errno and *out stay as they were. An alignment that is a valid
  * power of two but above TAGALLOC_ALIGN_MAX cannot be served: ENOMEM, not EINVAL. */
 int posix_memalign(void **out, size_t alignment, size_t request) {
-    if (alignment % sizeof(void *) != 0 || (alignment & (alignment - 1)) != 0) return EINVAL;
+    if (!alignment || alignment % sizeof(void *) || (alignment & (alignment - 1))) return EINVAL;
     if (alignment > TAGALLOC_ALIGN_MAX) return ENOMEM;
     void *payload = tagalloc_aligned_alloc(alignment, request);
     if (!payload) return ENOMEM;

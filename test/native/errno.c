@@ -60,6 +60,8 @@ int main(void) {
     int status = posix_memalign(&out, 24, 16);
     prove(status == EINVAL && errno == 0 && out == &out,
           "posix_memalign(24) returns EINVAL and leaves errno and *out alone");
+    status = posix_memalign(&out, 0, 16);
+    prove(status == EINVAL && errno == 0 && out == &out, "posix_memalign(0) returns EINVAL");
     status = posix_memalign(&out, 1u << 17, 16);
     prove(status == ENOMEM && out == &out, "posix_memalign above 64 KiB returns ENOMEM");
     return failures != 0;
