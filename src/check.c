@@ -30,6 +30,7 @@ static int check_list(const heap *h, uint32_t bin, link head, uint32_t free_chun
     for (link l = head; l; prev = l, l = chunk_links(chunk_at(l))[0]) {
         if (!link_in_heap(h, l) || ++*nodes > free_chunks) return broke(TAGALLOC_CHECK_I4, 0);
         chunk *c = chunk_at(l);
+        if (!chunk_fits(h, c)) return broke(TAGALLOC_CHECK_I4, c); /* before chunk_next(c) */
         bool placed = heap_is_segregated(h)
                           ? bin_of(chunk_size(c)) == bin && !chunk_is_end(chunk_next(c))
                           : bin == 0 && (!prev || prev < l);

@@ -107,6 +107,17 @@ int main(void) {
     expect(TAGALLOC_CHECK_I4, "a victim that is not where a chunk starts is I4");
 
     save();
+    chunk *fake = top + 4 * ALIGN; /* in the top's payload, where a chunk could start */
+    uint32_t far_bin = bin_of(1u << 24);
+    *chunk_head(fake) = 1u << 24; /* its class's size, far past the heap's (and arena's) end */
+    chunk_links(fake)[0] = chunk_links(fake)[1] = 0;
+    the_heap.bins[far_bin] = chunk_link(fake);
+    the_heap.bitmap[far_bin / 32] |= 1u << (far_bin % 32);
+    the_heap.summary |= 1u << (far_bin / 32);
+    expect(TAGALLOC_CHECK_I4, "a list node whose size runs past the heap's end is I4, and the "
+                              "checker reads nothing beyond it");
+
+    save();
     *chunk_head(chunk_of(d)) ^= TAG_PREV_USED;
     expect(TAGALLOC_CHECK_I5, "a PREV_USED bit that disagrees with the chunk before is I5");
 
