@@ -101,7 +101,9 @@ int tagalloc_get_coalescing(void);
  * chunk last placed, else the chunk after it; the first chunk before any placement. */
 uintptr_t tagalloc_rover(void);
 
-/* Caps the heap at `bytes` (first chunk to heap end); growth past it fails as out of memory.
+/* Caps the heap at `bytes`, counted from the platform's base (wasm: __heap_base; natively: the
+ * arena's start) to the heap's end; growth past it fails as out of memory. The first chunk
+ * starts up to TAGALLOC_ALIGNMENT - 4 bytes after the base, so that its payload is aligned.
  * Returns the previous cap. SIZE_MAX means no cap beyond the platform's. */
 size_t tagalloc_set_heap_limit(size_t bytes);
 
