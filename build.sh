@@ -138,17 +138,13 @@ build_examples() {
     bytes build/examples/double-free.dlmalloc.wasi.wasm
 }
 
-# The page (web/, served by web/serve.js): no build step of its own; it gets the CS:APP traces
-# beside it in web/traces/ (gitignored) and web/traces/index.json listing them for its menus.
+# The page (web/, served by web/serve.js): no build step of its own; it gets a copy of the
+# CS:APP traces (traces/malloclab) in web/traces/ (gitignored) and web/traces/index.json listing
+# them for its menus.
 build_web() {
-    local from=../shared/traces/malloclab to=web/traces f
+    local to=web/traces f
     mkdir -p $to
-    if [ -d $from ]; then
-        cp -u $from/*.rep $to/
-        chmod u+w $to/*.rep # the shared copies are read-only; a later cp must overwrite
-    else
-        echo "build.sh: web: no $from beside the repository; the page keeps what $to holds"
-    fi
+    cp -u traces/malloclab/*.rep $to/
     {
         echo '['
         local sep=
@@ -173,11 +169,6 @@ build_bench() {
     local emcc=(emcc -std=c11 -Wall -Wextra -Werror -O2 --no-entry -sALLOW_MEMORY_GROWTH
         -sMAXIMUM_MEMORY=4GB -sTOTAL_STACK=65536) # wasm-ld's stack, 64 KiB
     local driver=bench/replay.c out=build/bench
-    if [ -d ../shared/traces/malloclab ]; then # a copy for when ../shared is gone
-        mkdir -p $out/traces/malloclab
-        cp -u ../shared/traces/malloclab/*.rep $out/traces/malloclab/
-        chmod u+w $out/traces/malloclab/*.rep # the shared copies are read-only
-    fi
 
     # Linked without -O, or clang would run wasm-opt itself without knowing about bulk memory;
     # then the same wasm-opt -O2 as emcc's, dropping names so that the bytes are code and data.

@@ -27,10 +27,7 @@ const collectGarbage = vm.runInNewContext('gc');
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BUILD = path.join(ROOT, 'build', 'bench');
 const RESULTS = path.join(ROOT, 'bench', 'results');
-const TRACE_DIRS = [
-  path.resolve(ROOT, '..', 'shared', 'traces', 'malloclab'),
-  path.join(BUILD, 'traces', 'malloclab'), // build.sh's copy, for when ../shared is gone
-];
+const TRACES = path.join(ROOT, 'traces', 'malloclab'); // the repository's copy (traces/README.md)
 const BASELINE = 'wasi-libc dlmalloc';
 const AVERAGED_MIN_OPS = 100; // smaller traces (short1, short2) are for debugging: listed, not averaged
 const ROUNDS = 11; // each round times every allocator once more: load drifts hit all alike
@@ -88,12 +85,7 @@ function parseArgs(argv) {
 }
 
 function loadTraces(extraDirs) {
-  const home = TRACE_DIRS.find((d) => fs.existsSync(d));
-  if (!home) {
-    throw new Error('No malloc-lab traces: expected ../shared/traces/malloclab beside the repo ' +
-      '(or run bash build.sh bench while it is there, which keeps a copy in build/bench).');
-  }
-  const traces = readTraces(home);
+  const traces = readTraces(TRACES);
   for (const dir of extraDirs) {
     for (const t of readTraces(dir)) {
       t.name = `${path.basename(path.resolve(dir))}/${t.name}`;

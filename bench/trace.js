@@ -1,5 +1,5 @@
 // Reads CS:APP malloc-lab traces (.rep): four header numbers, then `a id size`, `f id`,
-// `r id size`, one op a line. See ../shared/traces/malloclab/README.md for the format.
+// `r id size`, one op a line. See traces/README.md for the format.
 import fs from 'node:fs';
 import path from 'node:path';
 
