@@ -2,7 +2,7 @@
 //   node bench/run.js [--quick] [--out FILE] [--only WORD] [DIR ...]
 // --quick    one checking pass per allocator and trace, no timing, nothing written but --out
 // --out      where the JSON goes (default bench/results/latest.json in a full run)
-// --only     just the allocators whose name contains WORD (repeatable)
+// --only     just the allocators whose name contains WORD (repeatable), and the baseline
 // DIR        more directories of .rep traces, replayed after the malloc-lab set
 import v8 from 'node:v8';
 import fs from 'node:fs';
@@ -226,7 +226,7 @@ function summarise(results, traces) {
 function main() {
   const args = parseArgs(process.argv.slice(2));
   const traces = loadTraces(args.dirs);
-  const allocators = ALLOCATORS.filter((a) =>
+  const allocators = ALLOCATORS.filter((a) => a.name === BASELINE || // every ratio needs it
     args.only.length === 0 || args.only.some((w) => a.name.includes(w)));
   const started = performance.now();
   let traceIndex = 0;

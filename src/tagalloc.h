@@ -166,8 +166,9 @@ uintptr_t tagalloc_check_where(void);
 enum {
     TAGALLOC_ERR_NONE,
     TAGALLOC_ERR_DOUBLE_FREE,     /* the chunk is already free */
-    TAGALLOC_ERR_INVALID_POINTER, /* outside the heap, misaligned, or not where a chunk starts */
-    TAGALLOC_ERR_CORRUPTED_CHUNK, /* the tags around the chunk disagree: overwritten memory */
+    TAGALLOC_ERR_INVALID_POINTER, /* outside the heap, or misaligned (see CORRUPTED_CHUNK) */
+    TAGALLOC_ERR_CORRUPTED_CHUNK, /* the tags around the chunk disagree: overwritten memory, or a
+                                   * pointer that is not where a chunk starts */
     TAGALLOC_ERR_OUT_OF_MEMORY,   /* the request is too large or the heap cannot grow */
     TAGALLOC_ERR_BAD_ALIGNMENT,   /* aligned_alloc: not a power of two up to TAGALLOC_ALIGN_MAX */
 };

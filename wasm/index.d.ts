@@ -49,6 +49,7 @@ export interface Layout {
 
 export class TagallocError extends Error {
   code: Exclude<ErrorCode, 'NONE' | 'OUT_OF_MEMORY'>;
+  /** the pointer the call was given; for BAD_ALIGNMENT, the alignment */
   pointer: number;
 }
 
