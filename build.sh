@@ -9,7 +9,7 @@ cd "$(dirname "$0")"
 export NODE_PATH=${NODE_PATH:-/usr/share/nodejs} # Debian's emcc needs it
 
 APT_PACKAGES="clang lld llvm wasi-libc libclang-rt-dev-wasm32 libclang-rt-14-dev emscripten binaryen wabt chromium"
-CORE="src/heap.c src/index.c src/check.c src/events.c"
+CORE="src/tagalloc.c"
 WASI_SYSROOT=/usr
 
 need_tools() {
@@ -61,7 +61,7 @@ build_native() {
 # tagalloc.debug.wasm beside it: every invariant checked after every call.
 MODULE_FLAGS="--target=wasm32 -nostdlib -std=c11 -mbulk-memory -Wall -Wextra -Werror
     -Wl,--no-entry -Wl,--export=__heap_base -Wl,--export=__data_end -Wl,--export=__global_base
-    -DTAGALLOC_EVENTS=1 -DTAGALLOC_MODULE_EXPORTS=1"
+    -DTAGALLOC_EVENTS=1 -DTAGALLOC_MODULE_EXPORTS=1 -DTAGALLOC_FAST_PATHS=0"
 build_module() {
     mkdir -p build
     clang $MODULE_FLAGS -Oz $CORE src/grow.c wasm/module.c -o build/tagalloc.wasm
@@ -71,43 +71,44 @@ build_module() {
     bytes wasm/tagalloc.wasm
     bytes wasm/tagalloc.debug.wasm
 }
-# Drop-in libraries: the core with segregated fit only, plus src/libc.c, which defines the standard
-# allocator names so libc's own malloc is never linked; misuse traps, as glibc aborts.
-# -Os, not -Oz: 1.1x to 1.2x faster on the benchmark for about 100 more bytes, still under 2 KB.
+# Drop-in libraries: src/libc.c, which includes the core and grow.c (one translation unit) and
+# defines the standard allocator names so libc's own malloc is never linked; segregated fit
+# only; misuse traps, as glibc aborts. Two of each, from the same source:
+#   libtagalloc.a        -Os with the fast paths (inlined where it measures faster): ~4 KB
+#   libtagalloc-small.a  -Oz, no fast paths, no inlining beyond what -Oz decides: under 2 KB
+# bench/README.md has the measurements behind both. No -mbulk-memory: a program linked with -s
+# loses its features section, and the wasm-opt that clang then runs rejects memory.copy; memcpy
+# comes from libc, as it does for libc's own malloc.
 DROPIN_DEFINES="-DTAGALLOC_ALL_POLICIES=0 -DTAGALLOC_TRAP_ON_MISUSE=1"
+DROPIN_FAST="-Os"
+DROPIN_SMALL="-Oz -fno-inline-functions -DTAGALLOC_FAST_PATHS=0"
 
 # wasm32-wasi: link it before libc: clang --target=wasm32-wasi prog.c build/wasi/libtagalloc.a
-WASI_FLAGS="--target=wasm32-wasi --sysroot=$WASI_SYSROOT -std=c11 -Wall -Wextra -Werror -Os"
+WASI_FLAGS="--target=wasm32-wasi --sysroot=$WASI_SYSROOT -std=c11 -Wall -Wextra -Werror"
 build_wasi() {
     mkdir -p build/wasi
-    local objs=()
-    for f in $CORE src/grow.c src/libc.c; do
-        local bulk=-mbulk-memory # memcpy in one instruction; clang 14 then fails on errno's TLS
-        [ "$f" = src/libc.c ] && bulk=
-        clang $WASI_FLAGS $bulk $DROPIN_DEFINES -c "$f" -o "build/wasi/$(basename "${f%.c}").o"
-        objs+=("build/wasi/$(basename "${f%.c}").o")
+    local variant
+    for variant in "libtagalloc:$DROPIN_FAST" "libtagalloc-small:$DROPIN_SMALL"; do
+        local name=${variant%%:*}
+        clang $WASI_FLAGS ${variant#*:} $DROPIN_DEFINES -c src/libc.c -o build/wasi/$name.o
+        rm -f build/wasi/$name.a
+        llvm-ar rcs build/wasi/$name.a build/wasi/$name.o
+        bytes build/wasi/$name.a
     done
-    rm -f build/wasi/libtagalloc.a
-    llvm-ar rcs build/wasi/libtagalloc.a "${objs[@]}"
-    bytes build/wasi/libtagalloc.a
 }
 
 # Emscripten: link with -sMALLOC=none: emcc prog.c build/emscripten/libtagalloc.a -sMALLOC=none
-# emcc adds -fno-inline-functions at -Os and -Oz, which leaves even heap.h's one-line static
-# inline helpers as calls (the drop-in ran at a third of the wasi one's speed); -finline-functions
-# undoes it. -Oz here, not -Os: 1,975 bytes instead of 2,079 (over 2 KB), for about 10% of its
-# throughput.
-EMCC_FLAGS="-std=c11 -Wall -Wextra -Werror -Oz -finline-functions"
+EMCC_FLAGS="-std=c11 -Wall -Wextra -Werror"
 build_emscripten() {
     mkdir -p build/emscripten
-    local objs=()
-    for f in $CORE src/grow.c src/libc.c; do
-        emcc $EMCC_FLAGS $DROPIN_DEFINES -c "$f" -o "build/emscripten/$(basename "${f%.c}").o"
-        objs+=("build/emscripten/$(basename "${f%.c}").o")
+    local variant
+    for variant in "libtagalloc:$DROPIN_FAST" "libtagalloc-small:$DROPIN_SMALL"; do
+        local name=${variant%%:*}
+        emcc $EMCC_FLAGS ${variant#*:} $DROPIN_DEFINES -c src/libc.c -o build/emscripten/$name.o
+        rm -f build/emscripten/$name.a
+        emar rcs build/emscripten/$name.a build/emscripten/$name.o
+        bytes build/emscripten/$name.a
     done
-    rm -f build/emscripten/libtagalloc.a
-    emar rcs build/emscripten/libtagalloc.a "${objs[@]}"
-    bytes build/emscripten/libtagalloc.a
 }
 
 # Examples of the drop-ins. The wasi programs keep wasm-ld's name section (linked without -O,
@@ -121,7 +122,7 @@ build_examples() {
     mkdir -p build/examples
     local name
     for name in libc-demo double-free; do
-        clang $WASI_FLAGS -Isrc -c "examples/$name.c" -o "build/examples/$name.wasi.o"
+        clang $WASI_FLAGS -O2 -Isrc -c "examples/$name.c" -o "build/examples/$name.wasi.o"
         clang $WASI_LINK_FLAGS "build/examples/$name.wasi.o" build/wasi/libtagalloc.a \
             -o "build/examples/$name.wasi.wasm"
         emcc $EMCC_FLAGS -Isrc $EMCC_EXAMPLE_FLAGS "examples/$name.c" \
@@ -190,22 +191,17 @@ build_bench() {
     done
     if [ -f build/wasi/libtagalloc.a ]; then
         wasi_bench $out/tagalloc-wasi.wasm $out/replay.o build/wasi/libtagalloc.a
+        wasi_bench $out/tagalloc-small-wasi.wasm $out/replay.o build/wasi/libtagalloc-small.a
     else
         echo "build.sh: bench: no build/wasi/libtagalloc.a yet (bash build.sh wasi); skipped"
     fi
-    if [ -f src/heap.c ] && [ -f src/libc.c ]; then # every policy, switched from JavaScript
-        local objs=()
-        for f in $CORE src/grow.c src/libc.c; do # as build_wasi, with every policy compiled in
-            local bulk=-mbulk-memory
-            [ "$f" = src/libc.c ] && bulk=
-            clang $WASI_FLAGS $bulk -DTAGALLOC_ALL_POLICIES=1 -DTAGALLOC_TRAP_ON_MISUSE=1 \
-                -c "$f" -o "$out/policies-$(basename "${f%.c}").o"
-            objs+=("$out/policies-$(basename "${f%.c}").o")
-        done
+    if [ -f src/tagalloc.c ] && [ -f src/libc.c ]; then # every policy, switched from JavaScript
+        clang $WASI_FLAGS $DROPIN_FAST -DTAGALLOC_ALL_POLICIES=1 -DTAGALLOC_TRAP_ON_MISUSE=1 \
+            -c src/libc.c -o $out/policies-tagalloc.o # as build_wasi, with every policy
         "${cc[@]}" -DREPLAY_POLICIES=1 -c $driver -o $out/replay-policies.o
-        wasi_bench $out/tagalloc-policies-wasi.wasm $out/replay-policies.o "${objs[@]}"
+        wasi_bench $out/tagalloc-policies-wasi.wasm $out/replay-policies.o $out/policies-tagalloc.o
     else
-        echo "build.sh: bench: no src/heap.c or src/libc.c yet; policy sweep skipped"
+        echo "build.sh: bench: no src/tagalloc.c or src/libc.c yet; policy sweep skipped"
     fi
 
     # Emscripten as its users link it, with the JS glue; bench/run.js stands in for the glue's
@@ -230,6 +226,8 @@ build_bench() {
     emcc_bench $out/emmalloc-emscripten.wasm -sMALLOC=emmalloc $driver
     if [ -f build/emscripten/libtagalloc.a ]; then
         emcc_bench $out/tagalloc-emscripten.wasm -sMALLOC=none $driver build/emscripten/libtagalloc.a
+        emcc_bench $out/tagalloc-small-emscripten.wasm -sMALLOC=none $driver \
+            build/emscripten/libtagalloc-small.a
     else
         echo "build.sh: bench: no build/emscripten/libtagalloc.a yet (bash build.sh emscripten); skipped"
     fi
@@ -271,7 +269,7 @@ build_native_tests() {
     clang $NATIVE_FLAGS test/native/cost.c $CORE src/grow.c -o build/native/cost # for callgrind
     for f in errors errors-debug errors-trap checker replay-ops cost; do bytes build/native/$f; done
     if [ -f build/wasi/libtagalloc.a ]; then
-        clang $WASI_FLAGS -c test/native/errno.c -o build/native/errno.wasi.o
+        clang $WASI_FLAGS -O2 -c test/native/errno.c -o build/native/errno.wasi.o
         clang $WASI_LINK_FLAGS build/native/errno.wasi.o build/wasi/libtagalloc.a \
             -o build/native/errno.wasi.wasm
         bytes build/native/errno.wasi.wasm

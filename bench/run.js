@@ -54,6 +54,15 @@ const ALLOCATORS = [
     note: 'emcc -sMALLOC=none build/emscripten/libtagalloc.a: the emscripten drop-in',
   },
   {
+    name: 'tagalloc small', wasm: 'tagalloc-small-wasi.wasm', bump: 'bump-wasi.wasm',
+    note: 'wasi size-first drop-in (build/wasi/libtagalloc-small.a): -Oz, no fast paths',
+  },
+  {
+    name: 'tagalloc small emscripten', wasm: 'tagalloc-small-emscripten.wasm',
+    bump: 'bump-emscripten.wasm',
+    note: 'emcc -sMALLOC=none build/emscripten/libtagalloc-small.a: -Oz, no fast paths',
+  },
+  {
     name: BASELINE, wasm: 'dlmalloc-wasi.wasm', bump: 'bump-wasi.wasm',
     note: 'clang --target=wasm32-wasi, libc\'s own malloc',
   },

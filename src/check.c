@@ -23,25 +23,24 @@ static bool link_in_heap(const heap *h, link l) {
 }
 
 /* I4 for one list: links agree both ways, nodes are free chunks of the right class (or in
- * address order), and the list ends. Adds its length to *nodes. */
-static int check_list(const heap *h, uint32_t bin, link head, uint32_t free_chunks,
-                      uint32_t *nodes) {
-    link prev = 0;
-    for (link l = head; l; prev = l, l = chunk_links(chunk_at(l))[0]) {
+ * address order), and the list comes back to its sentinel. Adds its length to *nodes. */
+static int check_list(heap *h, uint32_t bin, uint32_t free_chunks, uint32_t *nodes) {
+    link end = chunk_link((chunk *)h->bins[bin] - TAG_BYTES), prev = end, l = h->bins[bin][0];
+    for (; l != end; prev = l, l = chunk_links(chunk_at(l))[0]) {
         if (!link_in_heap(h, l) || ++*nodes > free_chunks) return broke(TAGALLOC_CHECK_I4, 0);
         chunk *c = chunk_at(l);
         if (!chunk_fits(h, c)) return broke(TAGALLOC_CHECK_I4, c); /* before chunk_next(c) */
         bool placed = heap_is_segregated(h)
                           ? bin_of(chunk_size(c)) == bin && !chunk_is_end(chunk_next(c))
-                          : bin == 0 && (!prev || prev < l);
+                          : bin == 0 && (prev == end || prev < l);
         if (chunk_is_used(c) || chunk_links(c)[1] != prev || !placed || l == h->victim)
             return broke(TAGALLOC_CHECK_I4, c);
     }
-    return TAGALLOC_CHECK_OK;
+    return h->bins[bin][1] == prev ? TAGALLOC_CHECK_OK : broke(TAGALLOC_CHECK_I4, 0);
 }
 
 TAGALLOC_EXPORT(tagalloc_check) int tagalloc_check(void) {
-    const heap *h = &the_heap;
+    heap *h = &the_heap;
     check_where = 0;
     if (!h->start) return TAGALLOC_CHECK_OK;
     uint32_t free_chunks = 0, in_use = 0;
@@ -74,10 +73,12 @@ TAGALLOC_EXPORT(tagalloc_check) int tagalloc_check(void) {
 
     uint32_t nodes = 0;
     for (uint32_t bin = 0; bin < BIN_COUNT; bin++) {
-        int broken = check_list(h, bin, h->bins[bin], free_chunks, &nodes);
+        uint32_t before = nodes;
+        int broken = check_list(h, bin, free_chunks, &nodes);
         if (broken) return broken;
         bool marked = h->bitmap[bin / 32] >> (bin % 32) & 1;
-        if (bin && marked != (h->bins[bin] != 0)) return broke(TAGALLOC_CHECK_I4, 0);
+        if (marked != (heap_is_segregated(h) && nodes != before))
+            return broke(TAGALLOC_CHECK_I4, 0);
     }
     for (uint32_t word = 0; word < BIN_WORDS; word++)
         if ((h->summary >> word & 1) != (h->bitmap[word] != 0)) return broke(TAGALLOC_CHECK_I4, 0);

@@ -12,6 +12,10 @@ static void trap_on_misuse(int code, void *pointer) {
 #define DEFAULT_ERROR_HANDLER 0
 #endif
 
+#ifndef TAGALLOC_SET_ERRNO
+#define TAGALLOC_SET_ERRNO(code) ((void)0) /* the drop-in (libc.c) sets errno here */
+#endif
+
 heap the_heap = {
     .limit = UINTPTR_MAX,
     .policy = TAGALLOC_FIT_SEGREGATED,
@@ -20,8 +24,7 @@ heap the_heap = {
 };
 
 /* Lays out an empty heap (just the end tag) at the platform's base, once. */
-static bool heap_ready(heap *h) {
-    if (h->start) return true;
+__attribute__((noinline, cold)) static bool heap_start(heap *h) {
     uintptr_t base = grow_base();
     uintptr_t start = ((base + TAG_BYTES + ALIGN - 1) & ~(uintptr_t)(ALIGN - 1)) - TAG_BYTES;
 #if !defined(__wasm__)
@@ -31,7 +34,16 @@ static bool heap_ready(heap *h) {
     h->start = h->end = (chunk *)start;
     *chunk_head(h->end) = TAG_USED | TAG_PREV_USED; /* chunk 0 never merges backwards */
     h->peak_heap = TAG_BYTES; /* the end tag alone, until heap_grow */
+    bins_clear(h); /* the bitmap is zero: the_heap's start, or tagalloc_reset's */
     return true;
+}
+
+static bool heap_ready(heap *h) { return h->start || heap_start(h); }
+
+/* Every allocation call starts with no error and no events. */
+static void call_begin(heap *h) {
+    event_clear();
+    h->last_error = TAGALLOC_ERR_NONE;
 }
 
 /* After a call that may have raised in_use. (The heap's peak is its size: heap_grow keeps it.) */
@@ -46,6 +58,8 @@ __attribute__((noinline, cold)) static void *refuse(heap *h, int code, const voi
     if (code <= TAGALLOC_ERR_CORRUPTED_CHUNK) {
         h->bad_frees++;
         if (h->on_error) h->on_error(code, (void *)pointer);
+    } else {
+        TAGALLOC_SET_ERRNO(code);
     }
     return 0;
 }
@@ -127,7 +141,7 @@ static bool heap_may_end_at(heap *h, uintptr_t new_end) {
 /* Extends the heap so that its last chunk is free and at least `size` bytes, by at least
  * `at_least` bytes if it can, else by what is needed; returns that chunk, off the index, or
  * NULL (nothing changed) when the platform or the limit says no. */
-static chunk *heap_grow(heap *h, uint32_t size, uint32_t at_least) {
+__attribute__((noinline, cold)) static chunk *heap_grow(heap *h, uint32_t size, uint32_t at_least) {
     chunk *last = chunk_is_prev_used(h->end) ? 0 : chunk_prev(h->end);
     uint32_t have = last ? chunk_size(last) : 0, need = size - have; /* absorb a free last chunk */
     uint32_t more = need < at_least ? at_least : need;
@@ -201,11 +215,10 @@ static chunk *heap_allocate(heap *h, uint32_t size) {
  * fits the heap; the next head says its predecessor is used and fits the heap too (if it reads
  * free, its foot agrees; if it is the end tag, it is exactly that); a free predecessor's foot
  * and head agree. A few loads and compares a call. */
-static chunk *chunk_verify(heap *h, const void *payload) {
+static HOT chunk *chunk_verify(heap *h, const void *payload) {
     uintptr_t p = (uintptr_t)payload;
-    if (!h->start || p < (uintptr_t)chunk_payload(h->start) || p >= (uintptr_t)h->end ||
-        p % ALIGN)
-        return refuse(h, TAGALLOC_ERR_INVALID_POINTER, payload);
+    if (p < (uintptr_t)h->start + TAG_BYTES || p >= (uintptr_t)h->end || p % ALIGN)
+        return refuse(h, TAGALLOC_ERR_INVALID_POINTER, payload); /* no heap yet: end is 0 */
     chunk *c = chunk_from_payload(payload);
     uint32_t room = (uint32_t)(h->end - c), size = chunk_size(c);
     bool fits = size >= CHUNK_MIN && size <= room;
@@ -235,19 +248,36 @@ static chunk *chunk_verify(heap *h, const void *payload) {
     return c;
 }
 
-static bool request_fits(heap *h, size_t request) {
-    if (request <= REQUEST_MAX && heap_ready(h)) return true;
-    refuse(h, TAGALLOC_ERR_OUT_OF_MEMORY, 0);
-    return false;
+/* The fast paths below are the common cases of heap_allocate and release, written out where
+ * they are called so that malloc and free cost no call: a request served whole from its exact
+ * size class, and a free with no free neighbour. Everything else takes the general path. */
+
+#if TAGALLOC_FAST_PATHS
+/* chunk_verify as a call: free inlines the check, realloc and usable_size share this copy. */
+__attribute__((noinline)) static chunk *chunk_verified(heap *h, const void *payload) {
+    return chunk_verify(h, payload);
 }
+#else
+#define chunk_verified chunk_verify
+#endif
 
 TAGALLOC_EXPORT(tagalloc_malloc) void *tagalloc_malloc(size_t request) {
     heap *h = &the_heap;
-    event_clear();
-    h->last_error = TAGALLOC_ERR_NONE;
-    if (!request_fits(h, request)) return 0;
-    chunk *c = heap_allocate(h, chunk_size_for(request));
-    if (!c) return refuse(h, TAGALLOC_ERR_OUT_OF_MEMORY, 0);
+    call_begin(h);
+    if (request > REQUEST_MAX || !heap_ready(h)) return refuse(h, TAGALLOC_ERR_OUT_OF_MEMORY, 0);
+    uint32_t size = chunk_size_for(request), bin = size / ALIGN;
+    chunk *c;
+    if (TAGALLOC_FAST_PATHS && heap_is_segregated(h) && size < BIN_EXACT_BYTES &&
+        h->bitmap[0] >> bin & 1) {
+        c = list_unlink(h, probe(chunk_at(h->bins[bin][0]))); /* every chunk there fits whole */
+        *chunk_head(c) |= TAG_USED;
+        *chunk_head(c + size) |= TAG_PREV_USED;
+        h->in_use += size;
+        event_record(TAGALLOC_EVENT_PLACE, c, size);
+        if (TAGALLOC_ALL_POLICIES) h->rover = chunk_link(c + size);
+    } else if (!(c = heap_allocate(h, size))) {
+        return refuse(h, TAGALLOC_ERR_OUT_OF_MEMORY, 0);
+    }
     note_peak(h);
     TAGALLOC_CHECK_HEAP();
     return chunk_payload(c);
@@ -255,16 +285,26 @@ TAGALLOC_EXPORT(tagalloc_malloc) void *tagalloc_malloc(size_t request) {
 
 TAGALLOC_EXPORT(tagalloc_free) void tagalloc_free(void *payload) {
     heap *h = &the_heap;
-    event_clear();
-    h->last_error = TAGALLOC_ERR_NONE;
+    call_begin(h);
     if (!payload) return;
     chunk *c = chunk_verify(h, payload);
     if (!c) return;
-    event_record(TAGALLOC_EVENT_FREE, c, chunk_size(c));
+    uint32_t size = chunk_size(c);
+    event_record(TAGALLOC_EVENT_FREE, c, size);
 #if TAGALLOC_DEBUG >= 2
-    __builtin_memset(payload, 0xdf, chunk_size(c) - TAG_BYTES); /* use after free reads junk */
+    __builtin_memset(payload, 0xdf, size - TAG_BYTES); /* use after free reads junk */
 #endif
-    release(h, c);
+    chunk *next = c + size;
+    if (TAGALLOC_FAST_PATHS && chunk_is_prev_used(c) && chunk_is_used(next) &&
+        !heap_is_deferred(h)) { /* no merge */
+        *chunk_head(c) = size | TAG_PREV_USED;
+        *chunk_foot(c) = size;
+        *chunk_head(next) &= ~TAG_PREV_USED;
+        h->in_use -= size;
+        index_insert(h, c);
+    } else {
+        release(h, c);
+    }
     TAGALLOC_CHECK_HEAP();
 }
 
@@ -279,22 +319,34 @@ TAGALLOC_EXPORT(tagalloc_calloc) void *tagalloc_calloc(size_t count, size_t size
     return payload;
 }
 
-/* Resizes used chunk c to `size` bytes without moving it, or returns false (nothing changed). */
+/* Resizes used chunk c to `size` bytes without moving it, or returns false (nothing changed).
+ * Growing takes the free chunk after c (from its bin, the victim or the top) or, when c is
+ * last or next to a free last chunk, grows the heap first; what is beyond `size` goes back as
+ * a free chunk. The fast path does the same to the top with two tag writes: no release. */
 static bool resize_in_place(heap *h, chunk *c, uint32_t size) {
     uint32_t have = chunk_size(c);
+    chunk *next = c + have;
     if (have < size) {
-        chunk *next = chunk_next(c);
         bool next_free = !chunk_is_used(next);
-        if (next_free && have + chunk_size(next) >= size) {
-            index_remove(h, next);
-        } else if (chunk_is_end(next_free ? chunk_next(next) : next)) {
+        if (!next_free || have + chunk_size(next) < size) {
+            if ((next_free ? chunk_next(next) : next) != h->end) return false;
             next = heap_grow(h, size - have, 0); /* c is last: extend the heap */
             if (!next) return false;
         } else {
-            return false;
+            index_remove(h, next);
+        }
+        uint32_t both = have + chunk_size(next), left = both - size;
+        if (TAGALLOC_FAST_PATHS && is_top(h, next) && left >= CHUNK_MIN) {
+            h->in_use += size - have; /* [this][top] -> [this + part][rest of the top] */
+            chunk_set(c, size, true);
+            note_merge(h, c, next, size);
+            *chunk_head(c + size) = left | TAG_PREV_USED;
+            *chunk_foot(c + size) = left;
+            event_record(TAGALLOC_EVENT_SPLIT, c + size, left);
+            return true;
         }
         h->in_use += chunk_size(next);
-        have += chunk_size(next); /* [this][free] -> [this + next], used */
+        have = both; /* [this][free] -> [this + next], used */
         chunk_set(c, have, true);
         chunk_set_prev_used(c + have, true);
         note_merge(h, c, next, have);
@@ -306,10 +358,10 @@ static bool resize_in_place(heap *h, chunk *c, uint32_t size) {
 TAGALLOC_EXPORT(tagalloc_realloc) void *tagalloc_realloc(void *payload, size_t request) {
     if (!payload) return tagalloc_malloc(request);
     heap *h = &the_heap;
-    event_clear();
-    h->last_error = TAGALLOC_ERR_NONE;
-    chunk *c = chunk_verify(h, payload);
-    if (!c || !request_fits(h, request)) return 0;
+    call_begin(h);
+    chunk *c = chunk_verified(h, payload);
+    if (!c) return 0;
+    if (request > REQUEST_MAX) return refuse(h, TAGALLOC_ERR_OUT_OF_MEMORY, 0);
     uint32_t size = chunk_size_for(request);
     if (!resize_in_place(h, c, size)) {
         chunk *moved = heap_allocate(h, size);
@@ -330,13 +382,12 @@ void *tagalloc_aligned_alloc(size_t alignment, size_t request) {
     bool power_of_two = alignment && !(alignment & (alignment - 1));
     if (power_of_two && alignment <= TAGALLOC_ALIGNMENT)
         return tagalloc_malloc(request); /* every payload is this aligned already */
-    event_clear();
-    h->last_error = TAGALLOC_ERR_NONE;
+    call_begin(h);
     if (!power_of_two || alignment > TAGALLOC_ALIGN_MAX)
         return refuse(h, TAGALLOC_ERR_BAD_ALIGNMENT, 0);
     size_t slack = alignment + CHUNK_MIN; /* room to cut off a leading gap that is a chunk */
-    if (request > REQUEST_MAX - slack) return refuse(h, TAGALLOC_ERR_OUT_OF_MEMORY, 0);
-    if (!request_fits(h, request + slack)) return 0;
+    if (request > REQUEST_MAX - slack || !heap_ready(h))
+        return refuse(h, TAGALLOC_ERR_OUT_OF_MEMORY, 0);
     chunk *c = heap_allocate(h, chunk_size_for(request + slack));
     if (!c) return refuse(h, TAGALLOC_ERR_OUT_OF_MEMORY, 0);
     uintptr_t payload = (uintptr_t)chunk_payload(c);
@@ -358,10 +409,9 @@ void *tagalloc_aligned_alloc(size_t alignment, size_t request) {
 
 TAGALLOC_EXPORT(tagalloc_usable_size) size_t tagalloc_usable_size(const void *payload) {
     heap *h = &the_heap;
-    event_clear();
-    h->last_error = TAGALLOC_ERR_NONE;
+    call_begin(h);
     if (!payload) return 0;
-    chunk *c = chunk_verify(h, payload);
+    chunk *c = chunk_verified(h, payload);
     return c ? chunk_size(c) - TAG_BYTES : 0;
 }
 

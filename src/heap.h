@@ -40,6 +40,14 @@
 
 #include "tagalloc.h"
 
+/* The index's small functions, inlined into malloc and free where speed is asked for. */
+#if TAGALLOC_FAST_PATHS
+#define HOT inline __attribute__((always_inline))
+#else
+#define HOT
+#endif
+
+
 typedef uint32_t tag;  /* a head or foot word */
 typedef uint32_t link; /* a free-index link: offset from the heap's origin, 0 = none */
 typedef unsigned char chunk; /* a chunk is addressed by its head tag */
@@ -77,12 +85,24 @@ static inline uint32_t align_up(uint32_t n, uint32_t alignment) {
 
 /* ---- The heap ------------------------------------------------------------------------------ */
 
-#define BIN_SUB_LOG2 3                     /* each power-of-two range splits into 8 bins */
+#define BIN_EXACT_BYTES 256u /* below this a size class is one size (dlmalloc's smallbins) */
+#define BIN_EXACT (BIN_EXACT_BYTES / ALIGN)
+#define BIN_EXACT_LOG2 8u
+#define BIN_SUB_LOG2 3u /* above, each power-of-two range splits into 8 classes */
 #define BIN_SUBS (1u << BIN_SUB_LOG2)
-#define BIN_LINEAR_LOG2 (BIN_SUB_LOG2 + __builtin_ctz(ALIGN)) /* below 2^this: one bin a size */
-#define BIN_COUNT (BIN_SUBS + (32 - BIN_LINEAR_LOG2) * BIN_SUBS)
+#define BIN_COUNT (BIN_EXACT + (32 - BIN_EXACT_LOG2) * BIN_SUBS)
 #define BIN_WORDS ((BIN_COUNT + 31) / 32)
+_Static_assert(BIN_EXACT_BYTES == 1u << BIN_EXACT_LOG2, "the classes above start at a power of 2");
 _Static_assert(BIN_WORDS <= 32, "one summary word indexes every bitmap word");
+_Static_assert(BIN_EXACT <= 32, "malloc finds an exact class's bit in bitmap[0]");
+
+/* The size class of a chunk size: its bin under the segregated policy. */
+static inline uint32_t bin_of(uint32_t size) {
+    if (size < BIN_EXACT_BYTES) return size / ALIGN;
+    uint32_t log = 31 - (uint32_t)__builtin_clz(size);
+    uint32_t sub = (size >> (log - BIN_SUB_LOG2)) & (BIN_SUBS - 1);
+    return BIN_EXACT + (log - BIN_EXACT_LOG2) * BIN_SUBS + sub;
+}
 
 typedef struct heap {
     uintptr_t origin;   /* links and the rover are offsets from here */
@@ -96,7 +116,8 @@ typedef struct heap {
     bool loose;         /* deferred mode: some free chunks may touch */
     uint32_t summary;   /* bit w: bitmap[w] != 0 */
     uint32_t bitmap[BIN_WORDS]; /* bit b: bins[b] is non-empty (segregated policy) */
-    link bins[BIN_COUNT];       /* segregated: a list a bin; the others: bins[0] in address order */
+    link bins[BIN_COUNT][2];    /* each list's sentinel: [0] its first chunk, [1] its last.
+                                 * Segregated: a list a class; the others: bins[0] in address order */
     tagalloc_error_handler *on_error;
 } heap;
 
@@ -134,7 +155,8 @@ static inline link *chunk_links(chunk *c) { return (link *)(c + TAG_BYTES); }
 #define HEAP_ORIGIN (the_heap.origin)
 #endif
 static inline link chunk_link(const chunk *c) { return (link)((uintptr_t)c - HEAP_ORIGIN); }
-static inline chunk *chunk_at(link l) { return (chunk *)(HEAP_ORIGIN + l); }
+/* Signed: natively a list's sentinel, in the heap struct, may lie below the arena. */
+static inline chunk *chunk_at(link l) { return (chunk *)(HEAP_ORIGIN + (uintptr_t)(int32_t)l); }
 
 /* Sets the head, keeping c's TAG_PREV_USED bit; a free chunk also gets its foot. */
 static inline void chunk_set(chunk *c, uint32_t size, bool used) {
@@ -154,13 +176,16 @@ static inline uint32_t chunk_size_for(size_t request) {
 
 /* ---- The free-chunk index (index.c) -------------------------------------------------------- */
 
-void index_insert(heap *h, chunk *c);
-void index_remove(heap *h, chunk *c);
-void index_hold(heap *h, chunk *c);        /* the rest of a split: kept for the next request */
-chunk *index_take(heap *h, uint32_t size); /* a free chunk of at least size, by policy, taken
-                                            * off the index; NULL */
-void index_rebuild(heap *h);               /* after a policy switch */
-uint32_t bin_of(uint32_t size);
+#if defined(TAGALLOC_CORE) /* src/tagalloc.c: the core is one translation unit */
+static void index_insert(heap *h, chunk *c);
+static void index_remove(heap *h, chunk *c);
+static void index_hold(heap *h, chunk *c);        /* the rest of a split: kept for the next
+                                                   * request */
+static chunk *index_take(heap *h, uint32_t size); /* a free chunk of at least size, by policy,
+                                                   * taken off the index; NULL */
+static void index_rebuild(heap *h);               /* after a policy switch; also sets up the
+                                                   * lists' sentinels */
+#endif
 
 /* ---- Events (TAGALLOC_EVENTS) -------------------------------------------------------------- */
 

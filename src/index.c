@@ -1,30 +1,51 @@
 /* The free-chunk index and the four fit policies.
  *
- * Segregated (the default): one list a size class, TLSF style. Below 2^BIN_LINEAR_LOG2 bytes a
- * class is one size; above, each power-of-two range splits into BIN_SUBS classes. A bitmap says
- * which bins are non-empty and a summary word which bitmap words are, so finding the next
- * non-empty bin is two count-trailing-zeros: O(1).
+ * Every list is circular and doubly linked around a sentinel: a node in the heap struct laid out
+ * as a chunk's links (bin_node), so linking and unlinking never test for an end, and taking
+ * the last chunk off a list finds its bin from the sentinel instead of from the chunk's size.
  *
- * First, next and best fit: one list, bins[0], kept in address order, so "lowest address" is
- * "earliest in the list". (bins[0] is never a size class: no chunk is smaller than ALIGN.) */
+ * Segregated (the default): one list a size class, TLSF style. Below BIN_EXACT_BYTES a class is
+ * one size; above, each power-of-two range splits into BIN_SUBS classes. A bitmap says which
+ * bins are non-empty and a summary word which bitmap words are, so finding the next non-empty
+ * bin is two count-trailing-zeros: O(1).
+ *
+ * First, next and best fit: one list, bin 0, kept in address order, so "lowest address" is
+ * "earliest in the list". (Bin 0 is never a size class: no chunk is smaller than CHUNK_MIN.) */
 #include "heap.h"
 
 static link *links_of(link l) { return chunk_links(chunk_at(l)); } /* [0] next, [1] prev */
 
-uint32_t bin_of(uint32_t size) {
-    if (size < (1u << BIN_LINEAR_LOG2)) return size / ALIGN;
-    uint32_t log = 31 - (uint32_t)__builtin_clz(size);
-    uint32_t sub = (size >> (log - BIN_SUB_LOG2)) & (BIN_SUBS - 1);
-    return BIN_SUBS + (log - BIN_LINEAR_LOG2) * BIN_SUBS + sub;
+/* The sentinel of a bin's list, addressed as a chunk whose links are h->bins[bin]. */
+static chunk *bin_node(heap *h, uint32_t bin) { return (chunk *)h->bins[bin] - TAG_BYTES; }
+static link bin_link(heap *h, uint32_t bin) { return chunk_link(bin_node(h, bin)); }
+
+/* Empties every list (its sentinel alone). The bitmap is the caller's: a new heap's is zero. */
+static void bins_clear(heap *h) {
+    for (uint32_t bin = 0; bin < BIN_COUNT; bin++)
+        h->bins[bin][0] = h->bins[bin][1] = bin_link(h, bin);
 }
 
-/* Links c into its list between prev and next (either may be 0). */
-static void list_link(link *head, link prev, link next, chunk *c) {
-    link self = chunk_link(c);
+/* Links c into a list after node `prev` (a chunk on it, or its sentinel). */
+static void list_link_after(link prev, chunk *c) {
+    link self = chunk_link(c), next = links_of(prev)[0];
     chunk_links(c)[0] = next;
     chunk_links(c)[1] = prev;
-    if (prev) links_of(prev)[0] = self; else *head = self;
-    if (next) links_of(next)[1] = self;
+    links_of(prev)[0] = self;
+    links_of(next)[1] = self;
+}
+
+/* Unlinks c from its list. When that leaves a segregated bin empty, c's neighbours were both its
+ * sentinel, which names the bin whose bit to clear. */
+static HOT chunk *list_unlink(heap *h, chunk *c) {
+    link next = chunk_links(c)[0], prev = chunk_links(c)[1];
+    links_of(next)[1] = prev;
+    links_of(prev)[0] = next;
+    if (next == prev && heap_is_segregated(h)) { /* [sentinel][c] -> [sentinel] */
+        uint32_t bin = (uint32_t)(chunk_links(chunk_at(prev)) - h->bins[0]) / 2;
+        h->bitmap[bin / 32] &= ~(1u << (bin % 32));
+        if (!h->bitmap[bin / 32]) h->summary &= ~(1u << (bin / 32));
+    }
+    return c;
 }
 
 /* Segregated keeps two free chunks off the bins. The last chunk, the top, is the last resort,
@@ -33,10 +54,25 @@ static void list_link(link *head, link prev, link next, chunk *c) {
  * as well as a bin would: a run of allocations then splits one chunk without touching a bin
  * (dlmalloc's "designated victim"), and a free beside it grows it, again without a bin. */
 static bool is_top(const heap *h, chunk *c) {
-    return heap_is_segregated(h) && chunk_is_end(chunk_next(c));
+    return heap_is_segregated(h) && c + chunk_size(c) == h->end;
 }
 
-void index_hold(heap *h, chunk *c) {
+static HOT void index_insert(heap *h, chunk *c) {
+    if (is_top(h, c)) return;
+    if (heap_is_segregated(h)) {
+        uint32_t bin = bin_of(chunk_size(c));
+        list_link_after(bin_link(h, bin), c); /* newest first: LIFO reuse is warm */
+        h->bitmap[bin / 32] |= 1u << (bin % 32);
+        h->summary |= 1u << (bin / 32);
+        return;
+    }
+    link self = chunk_link(c), end = bin_link(h, 0), prev = end;
+    for (link next = links_of(end)[0]; next != end && next < self; next = links_of(next)[0])
+        prev = next; /* keep address order: first fit's lowest hole comes first */
+    list_link_after(prev, c);
+}
+
+__attribute__((noinline)) static void index_hold(heap *h, chunk *c) {
     if (!heap_is_segregated(h)) {
         index_insert(h, c);
     } else if (!is_top(h, c)) {
@@ -45,47 +81,12 @@ void index_hold(heap *h, chunk *c) {
     }
 }
 
-void index_insert(heap *h, chunk *c) {
-    if (is_top(h, c)) return;
-    if (heap_is_segregated(h)) {
-        uint32_t bin = bin_of(chunk_size(c));
-        list_link(&h->bins[bin], 0, h->bins[bin], c); /* newest first: LIFO reuse is warm */
-        h->bitmap[bin / 32] |= 1u << (bin % 32);
-        h->summary |= 1u << (bin / 32);
-        return;
-    }
-    link self = chunk_link(c), prev = 0, next = h->bins[0];
-    while (next && next < self) { /* keep address order: first fit's lowest hole comes first */
-        prev = next;
-        next = links_of(next)[0];
-    }
-    list_link(&h->bins[0], prev, next, c);
-}
-
-/* Unlinks c from its list; `bin` is read only when c heads the list (0: address order). */
-static chunk *list_unlink(heap *h, chunk *c, uint32_t bin) {
-    link next = chunk_links(c)[0], prev = chunk_links(c)[1];
-    if (next) links_of(next)[1] = prev;
-    if (prev) { /* not the head: its bin's list and bitmap bit stay as they are */
-        links_of(prev)[0] = next;
-        return c;
-    }
-    h->bins[bin] = next;
-    if (bin && !next) {
-        h->bitmap[bin / 32] &= ~(1u << (bin % 32));
-        if (!h->bitmap[bin / 32]) h->summary &= ~(1u << (bin / 32));
-    }
-    return c;
-}
-
-void index_remove(heap *h, chunk *c) {
+static HOT void index_remove(heap *h, chunk *c) {
     if (h->victim == chunk_link(c)) {
         h->victim = 0;
         return;
     }
-    if (is_top(h, c)) return;
-    bool head = !chunk_links(c)[1];
-    list_unlink(h, c, head && heap_is_segregated(h) ? bin_of(chunk_size(c)) : 0);
+    if (!is_top(h, c)) list_unlink(h, c);
 }
 
 /* The first non-empty bin at or above `bin`, or 0 for none. */
@@ -106,47 +107,67 @@ static chunk *probe(chunk *c) {
     return c;
 }
 
-static chunk *take_segregated(heap *h, uint32_t size) {
-    uint32_t bin = 0;
-    link l = 0;
-    if (h->summary || h->victim) { /* else no hole: a heap used like a stack takes the top */
-        bin = bin_of(size);
-        l = h->bins[bin];
-        while (l && chunk_size(probe(chunk_at(l))) < size) l = links_of(l)[0]; /* own class */
-        if (!l) {
-            bin = bin_at_or_above(h, bin + 1); /* any chunk in a higher class fits */
-            chunk *victim = h->victim ? probe(chunk_at(h->victim)) : 0; /* first of its class */
-            uint32_t have = victim ? chunk_size(victim) : 0;
-            if (have >= size && (!bin || bin_of(have) <= bin)) {
-                h->victim = 0;
-                return victim;
-            }
-            if (bin) probe(chunk_at(l = h->bins[bin]));
+/* How many chunks of the request's own class are looked at before a larger class is tried:
+ * a class above BIN_EXACT_BYTES spans sizes up to 1/BIN_SUBS apart, so its head may be too small,
+ * and a class full of such chunks must not be walked on every request. The rest of the class is
+ * still searched before the heap grows. */
+#define OWN_CLASS_PROBES 4
+
+/* The first of at most `limit` chunks from node `from` on that fits, or NULL. */
+static chunk *fit_in_class(heap *h, uint32_t bin, link *from, uint32_t size, uint32_t limit) {
+    link end = bin_link(h, bin);
+    for (link l = *from; l != end; l = links_of(l)[0]) {
+        if (chunk_size(probe(chunk_at(l))) >= size) return chunk_at(l);
+        if (!--limit) {
+            *from = links_of(l)[0];
+            return 0;
         }
     }
-    if (l) return list_unlink(h, chunk_at(l), bin);
+    *from = end;
+    return 0;
+}
+
+static HOT chunk *take_segregated(heap *h, uint32_t size) {
+    if (h->summary || h->victim) { /* else no hole: a heap used like a stack takes the top */
+        uint32_t bin = bin_of(size);
+        link from = h->bins[bin][0]; /* an exact class's first chunk fits: one probe */
+        chunk *c = fit_in_class(h, bin, &from, size, OWN_CLASS_PROBES);
+        if (c) return list_unlink(h, c);
+        uint32_t above = bin_at_or_above(h, bin + 1); /* any chunk in a higher class fits */
+        chunk *victim = h->victim ? probe(chunk_at(h->victim)) : 0; /* first of its class */
+        uint32_t have = victim ? chunk_size(victim) : 0;
+        if (have >= size && (!above || bin_of(have) <= above)) {
+            h->victim = 0;
+            return victim;
+        }
+        if (above) return list_unlink(h, probe(chunk_at(h->bins[above][0])));
+        if ((c = fit_in_class(h, bin, &from, size, UINT32_MAX))) return list_unlink(h, c);
+    }
     chunk *top = chunk_is_prev_used(h->end) ? 0 : chunk_prev(h->end); /* the last resort, */
     return top && chunk_size(probe(top)) >= size ? top : 0;              /* never on a list */
 }
 
 #if TAGALLOC_ALL_POLICIES
-static chunk *fit_first(link from, link to, uint32_t size) {
-    for (link l = from; l && l != to; l = links_of(l)[0])
+static chunk *fit_first(heap *h, link from, link to, uint32_t size) {
+    for (link l = from; l != to; l = links_of(l)[0])
         if (chunk_size(probe(chunk_at(l))) >= size) return chunk_at(l);
+    (void)h;
     return 0;
 }
 
 static chunk *fit_next(heap *h, uint32_t size) {
+    link end = bin_link(h, 0);
     chunk *c = h->rover ? chunk_at(h->rover) : h->start;
     while (chunk_is_used(c) && !chunk_is_end(c)) c = chunk_next(c); /* first free at the rover */
-    link from = chunk_is_end(c) ? 0 : chunk_link(c);
-    chunk *found = fit_first(from, 0, size);
-    return found ? found : fit_first(h->bins[0], from, size); /* wrap around once */
+    link from = chunk_is_end(c) ? end : chunk_link(c);
+    chunk *found = fit_first(h, from, end, size);
+    return found ? found : fit_first(h, links_of(end)[0], from, size); /* wrap around once */
 }
 
 static chunk *fit_best(heap *h, uint32_t size) {
     chunk *best = 0;
-    for (link l = h->bins[0]; l; l = links_of(l)[0]) {
+    link end = bin_link(h, 0);
+    for (link l = links_of(end)[0]; l != end; l = links_of(l)[0]) {
         uint32_t have = chunk_size(probe(chunk_at(l)));
         if (have < size || (best && have >= chunk_size(best))) continue; /* ties: lowest address */
         best = chunk_at(l);
@@ -156,33 +177,33 @@ static chunk *fit_best(heap *h, uint32_t size) {
 }
 #endif
 
-chunk *index_take(heap *h, uint32_t size) {
+static HOT chunk *index_take(heap *h, uint32_t size) {
 #if TAGALLOC_ALL_POLICIES
     chunk *c;
     switch (h->policy) {
-    case TAGALLOC_FIT_FIRST: c = fit_first(h->bins[0], 0, size); break;
+    case TAGALLOC_FIT_FIRST: c = fit_first(h, h->bins[0][0], bin_link(h, 0), size); break;
     case TAGALLOC_FIT_NEXT: c = fit_next(h, size); break;
     case TAGALLOC_FIT_BEST: c = fit_best(h, size); break;
     default: return take_segregated(h, size);
     }
-    return c ? list_unlink(h, c, 0) : 0;
+    return c ? list_unlink(h, c) : 0;
 #else
     return take_segregated(h, size);
 #endif
 }
 
-void index_rebuild(heap *h) {
+static void index_rebuild(heap *h) {
     h->victim = 0;
-    __builtin_memset(h->bins, 0, sizeof h->bins);
+    bins_clear(h);
     __builtin_memset(h->bitmap, 0, sizeof h->bitmap);
     h->summary = 0;
-    link tail = 0; /* address order: the walk is in address order, so append */
+    link tail = bin_link(h, 0); /* address order: the walk is in address order, so append */
     for (chunk *c = h->start; !chunk_is_end(c); c = chunk_next(c)) {
         if (chunk_is_used(c)) continue;
         if (heap_is_segregated(h)) {
             index_insert(h, c);
         } else {
-            list_link(&h->bins[0], tail, 0, c);
+            list_link_after(tail, c);
             tail = chunk_link(c);
         }
     }

@@ -25,6 +25,10 @@
 #ifndef TAGALLOC_TRAP_ON_MISUSE
 #define TAGALLOC_TRAP_ON_MISUSE 0 /* 1 makes the default error handler trap (libc drop-ins) */
 #endif
+#ifndef TAGALLOC_FAST_PATHS
+#define TAGALLOC_FAST_PATHS 1 /* 0 leaves out malloc's, free's and realloc's fast paths: the same
+                               * heap and results, fewer bytes (libtagalloc-small.a) */
+#endif
 #ifndef TAGALLOC_ARENA_BYTES
 #define TAGALLOC_ARENA_BYTES (256u << 20) /* native builds: the fixed arena, reserved lazily */
 #endif

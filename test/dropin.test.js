@@ -95,7 +95,9 @@ test('the wasi builds link none of wasi-libc\'s dlmalloc functions', () => {
   for (const name of ['libc-demo', 'double-free']) {
     const path = `build/examples/${name}.wasi.wasm`;
     const names = functionNames(path);
-    assert.ok(names.includes('tagalloc_free') && names.includes('free'), `${path} has names`);
+    // free and malloc are aliases of these (src/libc.c): one function, named once
+    assert.ok(names.includes('tagalloc_free') && names.includes('tagalloc_malloc'),
+      `${path} has names`);
     assert.deepEqual(names.filter((name) => DLMALLOC_NAMES.has(name)), [], path);
   }
 });

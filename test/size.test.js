@@ -6,8 +6,10 @@ import { test } from 'node:test';
 // Measured 5,960 bytes on 2026-11-26 (four policies, events for the page, -Oz + wasm-opt -Oz),
 // then 6,475 with the segregated policy's victim and index_take (index.c; together ~1.4x the
 // drop-in's throughput on the benchmark); the budget leaves room for small fixes, not for a new
-// feature without a look at its cost.
-const BUDGET = 6_656;
+// feature without a look at its cost. 6,884 on 2026-12-01: the lists' sentinels, exact size
+// classes up to 256 bytes and the bounded search of a request's own class (issue 11), built
+// without the drop-in's fast paths (build.sh says why).
+const BUDGET = 7_168;
 
 test(`tagalloc.wasm stays within its budget of ${BUDGET} bytes`, () => {
   const { size } = statSync(new URL('../wasm/tagalloc.wasm', import.meta.url));

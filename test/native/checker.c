@@ -34,6 +34,9 @@ static void expect(int invariant, const char *what) {
 
 static chunk *chunk_of(void *payload) { return chunk_from_payload(payload); }
 
+/* The link of a bin's sentinel: what an empty list's links and a one-chunk list's chunk hold. */
+static link sentinel(uint32_t bin) { return chunk_link((chunk *)the_heap.bins[bin] - TAG_BYTES); }
+
 int main(void) {
     /* [victim][small][b][bin chunk][d][top]: freeing a puts it on a bin, the 100-byte request
      * is cut from its high end and leaves the rest as the victim; c goes on a bin; e, freed
@@ -48,7 +51,7 @@ int main(void) {
     chunk *victim = chunk_of(a), *listed = chunk_of(c), *top = chunk_of(e);
     uint32_t listed_bin = bin_of(chunk_size(listed));
     if (tagalloc_check() != TAGALLOC_CHECK_OK || the_heap.victim != chunk_link(victim) ||
-        the_heap.bins[listed_bin] != chunk_link(listed) || chunk_is_used(top) ||
+        the_heap.bins[listed_bin][0] != chunk_link(listed) || chunk_is_used(top) ||
         !chunk_is_end(chunk_next(top)) || chunk_from_payload(small) <= victim) {
         printf("not ok 0 - the heap does not have the shape the cases break\n");
         return 1;
@@ -85,7 +88,7 @@ int main(void) {
     expect(TAGALLOC_CHECK_I4, "a non-empty bin whose bitmap bit is clear is I4");
 
     save();
-    the_heap.bins[listed_bin] = 0;
+    the_heap.bins[listed_bin][0] = the_heap.bins[listed_bin][1] = sentinel(listed_bin);
     the_heap.bitmap[listed_bin / 32] &= ~(1u << (listed_bin % 32));
     the_heap.summary = 0;
     expect(TAGALLOC_CHECK_I4, "a free chunk on no list is I4");
@@ -110,8 +113,8 @@ int main(void) {
     chunk *fake = top + 4 * ALIGN; /* in the top's payload, where a chunk could start */
     uint32_t far_bin = bin_of(1u << 24);
     *chunk_head(fake) = 1u << 24; /* its class's size, far past the heap's (and arena's) end */
-    chunk_links(fake)[0] = chunk_links(fake)[1] = 0;
-    the_heap.bins[far_bin] = chunk_link(fake);
+    chunk_links(fake)[0] = chunk_links(fake)[1] = sentinel(far_bin);
+    the_heap.bins[far_bin][0] = the_heap.bins[far_bin][1] = chunk_link(fake);
     the_heap.bitmap[far_bin / 32] |= 1u << (far_bin % 32);
     the_heap.summary |= 1u << (far_bin / 32);
     expect(TAGALLOC_CHECK_I4, "a list node whose size runs past the heap's end is I4, and the "
