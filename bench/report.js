@@ -33,8 +33,8 @@ function cell(allocator, trace, format) {
  */
 export function markdownTables(report) {
   let md = `<!-- written by node bench/run.js (${report.mode} run, ${report.date}); do not edit -->\n`;
-  md += `Each set of traces is averaged on its own. × is the ratio to ${report.baseline}; above 1 ` +
-    'is better: more of the memory holds ' +
+  md += 'Each set of traces is averaged on its own. ' +
+    `× is the ratio to ${report.baseline}; above 1 is better: more of the memory holds ` +
     'payload, or more ops a second. Utilisation is peak live payload bytes over the highest ' +
     'payload end minus `__heap_base` (heap end), or over the memory grown past `__heap_base` ' +
     '(pages). Throughput is ops over the median time of a pass, summed over traces: warm is ' +
@@ -61,10 +61,11 @@ function setTables(report, set) {
   if (long > 0) {
     md += ` First, next and best fit are checked but not timed on the ${long} traces over ` +
       `${report.settings.walkingTimedMaxOps.toLocaleString('en')} ops: walking their free lists ` +
-      'takes seconds a pass there.';
+      'takes up to 30 s a pass on some of them.';
     if (report.mode === 'quick') {
-      md += ` This quick run checked them on the first ${report.settings.walkingQuickOps.toLocaleString('en')} ` +
-        'ops of those traces (marked *), so they have no average.';
+      const ops = report.settings.walkingQuickOps.toLocaleString('en');
+      md += ` This quick run checked them on the first ${ops} ops of those traces (marked *), ` +
+        'so they have no average.';
     }
   }
   md += '\n\n';
@@ -131,7 +132,8 @@ export function chartSvg(report) {
   out.push(`<rect width="${width}" height="${height}" fill="#ffffff"/>`);
   let y0 = 0;
   for (const block of blocks) {
-    chartBlock(out, report, block, y0, { rowHeight, labelWidth, panelWidth, gap, blockTop, colour });
+    const layout = { rowHeight, labelWidth, panelWidth, gap, blockTop, colour };
+    chartBlock(out, report, block, y0, layout);
     y0 += block.height;
   }
   out.push(`<text x="10" y="${height - 8}" fill="#666666">${escape(report.machine)}, Node ` +
@@ -159,7 +161,7 @@ function chartBlock(out, report, { set, list, first }, y0, layout) {
       title: `Throughput × ${report.baseline}`, sub: 'warm; pale: cold', max: maxRatio,
       main: (a) => average(a)?.warmRatio, pale: (a) => average(a)?.coldRatio, label: times,
       ticks: [0, 1, ...(maxRatio >= 2 ? [Math.floor(maxRatio)] : [])], tick: (x) => `${x}×`,
-      line: 1,
+      line: 1, missing: (a) => (average(a) && report.mode === 'full' ? 'not timed' : '—'),
     },
     ...(first ? [{
       title: 'Code bytes', sub: '.wasm minus the bump build', max: maxBytes,
@@ -195,7 +197,8 @@ function chartBlock(out, report, { set, list, first }, y0, layout) {
         out.push(`<rect x="${x0}" y="${y + 5}" width="${scale(main).toFixed(1)}" height="10" fill="${colour(a)}"/>`);
         out.push(`<text x="${x0 + scale(main) + 4}" y="${y + 14}">${escape(p.label(main))}</text>`);
       } else {
-        out.push(`<text x="${x0}" y="${y + 14}" fill="#999999">—</text>`);
+        const text = escape(p.missing?.(a) ?? '—');
+        out.push(`<text x="${x0}" y="${y + 14}" fill="#999999">${text}</text>`);
       }
       if (pale !== undefined) {
         out.push(`<rect x="${x0}" y="${y + 16}" width="${scale(pale).toFixed(1)}" height="5" fill="${colour(a)}" opacity="0.4"/>`);
