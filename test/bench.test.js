@@ -58,18 +58,21 @@ test('the malloc-lab and program traces are two sets, each with its own averages
   assert.ok(sets[0].traces.length >= 13, 'the malloc-lab set has its thirteen traces');
   assert.ok(sets[1].traces.length >= 8, `the programs set has ${sets[1].traces.length} traces`);
   const dlmalloc = allocators.find((a) => a.name === 'wasi-libc dlmalloc');
-  for (const set of ['malloclab', 'programs']) assert.equal(dlmalloc.averages[set].utilRatio, 1, set);
+  for (const set of ['malloclab', 'programs']) {
+    assert.equal(dlmalloc.averages[set].utilRatio, 1, set);
+  }
 });
 
-test('in quick mode the list-walking policies check a prefix of a long trace, the others all of it', () => {
+test('in quick mode the list-walking policies check a prefix of a long trace, others all of it', () => {
   const { allocators, traces, settings } = quickReport();
   const long = traces.filter((t) => t.ops > settings.walkingTimedMaxOps);
-  assert.ok(long.length >= 8, 'the program traces are longer than the walking policies are timed on');
+  assert.ok(long.length >= 8, 'the program traces are longer than walking policies are timed on');
   for (const a of allocators) {
     const walks = /(first|next|best)-fit/.test(a.name);
     for (const t of long) {
       const p = a.perTrace[t.name];
-      assert.equal(p.opsChecked, walks ? settings.walkingQuickOps : undefined, `${a.name} on ${t.name}`);
+      const expected = walks ? settings.walkingQuickOps : undefined;
+      assert.equal(p.opsChecked, expected, `${a.name} on ${t.name}`);
     }
     assert.equal(a.averages.programs === undefined, walks, `${a.name} has a programs average`);
   }
