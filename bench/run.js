@@ -96,9 +96,10 @@ function parseArgs(argv) {
 
 /** The sets and their traces; a trace outside malloclab is named `set/trace`. */
 function loadSets(extraDirs) {
-  const sets = [...SETS, ...extraDirs.map((dir) => {
+  const known = new Set(SETS.map((set) => path.resolve(set.dir)));
+  const sets = [...SETS, ...extraDirs.filter((dir) => !known.has(path.resolve(dir))).map((dir) => {
     const name = path.basename(path.resolve(dir));
-    return { name, title: `the traces in ${dir}`, dir };
+    return { name, title: `the traces in ${name}/`, dir };
   })];
   const names = new Set();
   for (const set of sets) {
