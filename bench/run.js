@@ -1,16 +1,16 @@
-// Replays malloc-lab traces against tagalloc and its peers; see bench/README.md.
+// Replays allocation traces against tagalloc and its peers, set by set; see bench/README.md.
 //   node bench/run.js [--quick] [--out FILE] [--only WORD] [DIR ...]
 // --quick    one checking pass per allocator and trace, no timing, nothing written but --out
 // --out      where the JSON goes (default bench/results/latest.json in a full run)
 // --only     just the allocators whose name contains WORD (repeatable), and the baseline
-// DIR        more directories of .rep traces, replayed after the malloc-lab set
+// DIR        more directories of .rep traces, each a set of its own after malloclab and programs
 import v8 from 'node:v8';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import vm from 'node:vm';
 import { fileURLToPath } from 'node:url';
-import { readTraces } from './trace.js';
+import { readTraces, tracePrefix } from './trace.js';
 import { check, instantiate, load, median, timePass } from './replay.js';
 import { chartSvg, markdownTables } from './report.js';
 
@@ -27,11 +27,21 @@ const collectGarbage = vm.runInNewContext('gc');
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BUILD = path.join(ROOT, 'build', 'bench');
 const RESULTS = path.join(ROOT, 'bench', 'results');
-const TRACES = path.join(ROOT, 'traces', 'malloclab'); // the repository's copy (traces/README.md)
+/** The repository's trace sets (traces/README.md), each averaged and reported on its own. */
+const SETS = [
+  { name: 'malloclab', title: 'the malloc-lab traces', dir: path.join(ROOT, 'traces/malloclab') },
+  { name: 'programs', title: 'traces of real programs', dir: path.join(ROOT, 'traces/programs') },
+];
 const BASELINE = 'wasi-libc dlmalloc';
 const AVERAGED_MIN_OPS = 100; // smaller traces (short1, short2) are for debugging: listed, not averaged
 const ROUNDS = 11; // each round times every allocator once more: load drifts hit all alike
 const WARM = { minPasses: 3, maxPasses: 50, budgetMs: 20 }; // a round's warm passes
+// First, next and best fit walk the free list: one pass over the gcc, jq, perl or python3 trace
+// (traces/programs) takes them 1 to 30 s, where the other allocators take under 50 ms. On a
+// trace longer than this they run the checking pass (utilisation) and are not timed,
+const WALKING_TIMED_MAX_OPS = 100000;
+// and quick mode checks them on this many of its first ops, which keeps it under a minute.
+const WALKING_QUICK_OPS = 50000;
 
 
 const POLICIES = ['first-fit', 'next-fit', 'best-fit', 'segregated'];
@@ -46,7 +56,7 @@ const ALLOCATORS = [
   },
   ...POLICIES.flatMap((policyName, policy) => COALESCING.map((mode, coalescing) => ({
     name: `tagalloc ${policyName} ${mode}`, wasm: 'tagalloc-policies-wasi.wasm',
-    bump: 'bump-wasi.wasm', policy, coalescing,
+    bump: 'bump-wasi.wasm', policy, coalescing, walksFreeList: policyName !== 'segregated',
     note: 'wasi, every policy compiled in (TAGALLOC_ALL_POLICIES=1), chosen at run time',
   }))),
   {
@@ -93,16 +103,27 @@ function parseArgs(argv) {
   return args;
 }
 
-function loadTraces(extraDirs) {
-  const traces = readTraces(TRACES);
-  for (const dir of extraDirs) {
-    for (const t of readTraces(dir)) {
-      t.name = `${path.basename(path.resolve(dir))}/${t.name}`;
-      traces.push(t);
+/** The sets and their traces; a trace outside malloclab is named `set/trace`. */
+function loadSets(extraDirs) {
+  const known = new Set(SETS.map((set) => path.resolve(set.dir)));
+  const sets = [...SETS, ...extraDirs.filter((dir) => !known.has(path.resolve(dir))).map((dir) => {
+    const name = path.basename(path.resolve(dir));
+    return { name, title: `the traces in ${name}/`, dir };
+  })];
+  const names = new Set();
+  for (const set of sets) {
+    if (names.has(set.name)) {
+      throw new Error(`Two trace sets are named ${set.name}; rename a directory.`);
+    }
+    names.add(set.name);
+    set.traces = readTraces(set.dir);
+    for (const t of set.traces) {
+      if (set.name !== 'malloclab') t.name = `${set.name}/${t.name}`;
+      t.set = set.name;
+      t.averaged = t.count >= AVERAGED_MIN_OPS;
     }
   }
-  for (const t of traces) t.averaged = t.count >= AVERAGED_MIN_OPS;
-  return traces;
+  return sets;
 }
 
 /** One line rewritten in place on a terminal; elsewhere a line a trace. */
@@ -142,17 +163,21 @@ function prepare(allocator) {
  * instance and one cold pass on a fresh one. Medians over all rounds.
  */
 function runTrace(entries, trace, quick, step) {
+  const long = trace.count > WALKING_TIMED_MAX_OPS;
   const timed = [];
   for (const e of entries) {
     if (!e.module) continue;
     step(`${trace.name}  check  ${e.allocator.name}`);
+    const walking = long && e.allocator.walksFreeList;
+    const checked = walking && quick ? tracePrefix(trace, WALKING_QUICK_OPS) : trace;
     let exports = null;
     const r = guarded(() => {
       exports = instantiate(e.module, e.allocator);
-      return check(exports, trace);
+      return check(exports, checked);
     });
+    if (checked !== trace) r.opsChecked = checked.count;
     e.result.perTrace[trace.name] = r;
-    if (!r.failure && !quick && !e.allocator.untimed) {
+    if (!r.failure && !quick && !e.allocator.untimed && !walking) {
       exports.replay_release();
       timed.push({ e, r, exports, warm: [], cold: [] });
     }
@@ -193,21 +218,15 @@ function runTrace(entries, trace, quick, step) {
 
 const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
-/** Averages over the averaged traces, and ratios to the baseline, trace by trace and overall. */
-function summarise(results, traces) {
-  const averaged = traces.filter((t) => t.averaged);
+/** Averages over a set's averaged traces, and ratios to the baseline, trace by trace and over
+ * each set (`averages[set]`). */
+function summarise(results, sets) {
   for (const r of results) {
+    r.averages = {};
     if (r.status === 'missing') continue;
-    const rows = averaged.map((t) => r.perTrace[t.name]).filter((p) => p && !p.failure);
-    if (rows.length !== averaged.length) continue; // a failed trace leaves no average
-    r.average = {
-      utilHeap: mean(rows.map((p) => p.utilHeap)),
-      utilPages: mean(rows.map((p) => p.utilPages)),
-    };
-    if (rows.every((p) => p.warmMs !== undefined)) { // ops / time over all traces, as mdriver does
-      const ops = averaged.reduce((n, t) => n + t.count, 0);
-      r.average.warmOpsPerSec = ops / (rows.reduce((s, p) => s + p.warmMs, 0) / 1000);
-      r.average.coldOpsPerSec = ops / (rows.reduce((s, p) => s + p.coldMs, 0) / 1000);
+    for (const set of sets) {
+      const average = averageOver(r, set.traces.filter((t) => t.averaged));
+      if (average) r.averages[set.name] = average;
     }
   }
   const base = results.find((r) => r.name === BASELINE);
@@ -215,26 +234,47 @@ function summarise(results, traces) {
     if (!base || r.status === 'missing' || base.status === 'missing') continue;
     for (const [name, p] of Object.entries(r.perTrace)) {
       const b = base.perTrace[name];
-      if (!b || p.failure || b.failure) continue;
+      if (!b || p.failure || b.failure || p.opsChecked !== undefined) continue;
       p.utilRatio = p.utilHeap / b.utilHeap;
       if (p.warmOpsPerSec && b.warmOpsPerSec) {
         p.warmRatio = p.warmOpsPerSec / b.warmOpsPerSec;
         p.coldRatio = p.coldOpsPerSec / b.coldOpsPerSec;
       }
     }
-    if (r.average && base.average) {
-      r.average.utilRatio = r.average.utilHeap / base.average.utilHeap;
-      if (r.average.warmOpsPerSec && base.average.warmOpsPerSec) {
-        r.average.warmRatio = r.average.warmOpsPerSec / base.average.warmOpsPerSec;
-        r.average.coldRatio = r.average.coldOpsPerSec / base.average.coldOpsPerSec;
+    for (const [set, v] of Object.entries(r.averages)) {
+      const b = base.averages[set];
+      if (!b) continue;
+      v.utilRatio = v.utilHeap / b.utilHeap;
+      if (v.warmOpsPerSec && b.warmOpsPerSec) {
+        v.warmRatio = v.warmOpsPerSec / b.warmOpsPerSec;
+        v.coldRatio = v.coldOpsPerSec / b.coldOpsPerSec;
       }
     }
   }
 }
 
+/** One allocator's averages over some traces; null when one of them failed, is missing, or was
+ * checked on a prefix only (quick mode), whose utilisation is not the trace's. */
+function averageOver(r, averaged) {
+  const rows = averaged.map((t) => r.perTrace[t.name])
+    .filter((p) => p && !p.failure && p.opsChecked === undefined);
+  if (rows.length === 0 || rows.length !== averaged.length) return null;
+  const average = {
+    utilHeap: mean(rows.map((p) => p.utilHeap)),
+    utilPages: mean(rows.map((p) => p.utilPages)),
+  };
+  if (rows.every((p) => p.warmMs !== undefined)) { // ops / time over all traces, as mdriver does
+    const ops = averaged.reduce((n, t) => n + t.count, 0);
+    average.warmOpsPerSec = ops / (rows.reduce((s, p) => s + p.warmMs, 0) / 1000);
+    average.coldOpsPerSec = ops / (rows.reduce((s, p) => s + p.coldMs, 0) / 1000);
+  }
+  return average;
+}
+
 function main() {
   const args = parseArgs(process.argv.slice(2));
-  const traces = loadTraces(args.dirs);
+  const sets = loadSets(args.dirs);
+  const traces = sets.flatMap((set) => set.traces);
   const allocators = ALLOCATORS.filter((a) => a.name === BASELINE || // every ratio needs it
     args.only.length === 0 || args.only.some((w) => a.name.includes(w)));
   const started = performance.now();
@@ -253,7 +293,7 @@ function main() {
   }
   const results = entries.map((e) => e.result);
   if (process.stderr.isTTY) process.stderr.write('\n');
-  summarise(results, traces);
+  summarise(results, sets);
 
   const report = {
     date: new Date().toISOString(),
@@ -262,9 +302,14 @@ function main() {
     machine: `${os.cpus().length} x ${os.cpus()[0]?.model ?? 'unknown cpu'}, ${os.platform()}`,
     baseline: BASELINE,
     seconds: Math.round((performance.now() - started) / 1000),
-    settings: { averagedMinOps: AVERAGED_MIN_OPS, rounds: ROUNDS, warmPassesPerRound: WARM },
-    traces: traces.map(({ name, file, ids, count, peakLive, averaged }) =>
-      ({ name, file: path.relative(ROOT, file), ids, ops: count, peakLive, averaged })),
+    settings: {
+      averagedMinOps: AVERAGED_MIN_OPS, rounds: ROUNDS, warmPassesPerRound: WARM,
+      walkingTimedMaxOps: WALKING_TIMED_MAX_OPS, walkingQuickOps: WALKING_QUICK_OPS,
+    },
+    sets: sets.map(({ name, title, dir, traces: inSet }) =>
+      ({ name, title, dir: path.relative(ROOT, dir) || '.', traces: inSet.map((t) => t.name) })),
+    traces: traces.map(({ name, set, file, ids, count, peakLive, averaged }) =>
+      ({ name, set, file: path.relative(ROOT, file), ids, ops: count, peakLive, averaged })),
     allocators: results,
   };
   const out = args.out ?? (args.quick ? null : path.join(RESULTS, 'latest.json'));

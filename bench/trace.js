@@ -67,6 +67,30 @@ export function parseTrace(text, file) {
 }
 
 /**
+ * The first `count` ops of a trace, as a trace of their own: ids that never come up stay unused,
+ * and the peak live bytes are those of the prefix.
+ * @param {Trace} trace
+ * @param {number} count
+ * @returns {Trace}
+ */
+export function tracePrefix(trace, count) {
+  if (count >= trace.count) return trace;
+  const ops = trace.ops.subarray(0, 2 * count);
+  const live = new Float64Array(trace.ids).fill(-1);
+  let liveBytes = 0;
+  let peakLive = 0;
+  for (let i = 0; i < count; i++) {
+    const kind = ops[2 * i] >>> OP_KIND_SHIFT;
+    const id = ops[2 * i] & ((1 << OP_KIND_SHIFT) - 1);
+    const request = kind === OP_FREE ? -1 : ops[2 * i + 1];
+    liveBytes += Math.max(request, 0) - Math.max(live[id], 0);
+    live[id] = request;
+    peakLive = Math.max(peakLive, liveBytes);
+  }
+  return { ...trace, count, ops, peakLive };
+}
+
+/**
  * The .rep files in a directory, parsed, in name order.
  * @param {string} dir
  * @returns {Trace[]}

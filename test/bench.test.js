@@ -8,14 +8,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseTrace } from '../bench/trace.js';
+import { parseTrace, tracePrefix } from '../bench/trace.js';
 import { check, instantiate } from '../bench/replay.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const built = (file) => path.join(root, 'build', 'bench', file);
 
 let report = null;
-/** One quick run, shared by the tests that read it (about 5 s). */
+/** One quick run, shared by the tests that read it (about 30 s on 2 cores). */
 function quickReport() {
   if (report) return report;
   const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'tagalloc-bench-')), 'quick.json');
@@ -40,12 +40,41 @@ function checkWith(file, t) {
 
 test('quick mode replays every trace against every allocator and each passes the checking pass', () => {
   const { allocators, traces } = quickReport();
-  assert.ok(traces.length >= 11, `only ${traces.length} traces were found`);
+  assert.ok(traces.length >= 11 + 8, `only ${traces.length} traces were found`);
   for (const a of allocators) {
     const failures = Object.entries(a.perTrace)
       .filter(([, p]) => p.failure).map(([name, p]) => `${name}: ${p.failure}`);
     assert.equal(a.status, 'ok', `${a.name}: ${a.failure ?? failures.join('; ')}`);
     assert.deepEqual(Object.keys(a.perTrace), traces.map((t) => t.name), a.name);
+  }
+});
+
+test('the malloc-lab and program traces are two sets, each with its own averages', () => {
+  const { sets, traces, allocators } = quickReport();
+  assert.deepEqual(sets.map((s) => s.name), ['malloclab', 'programs']);
+  for (const set of sets) {
+    assert.deepEqual(set.traces, traces.filter((t) => t.set === set.name).map((t) => t.name));
+  }
+  assert.ok(sets[0].traces.length >= 13, 'the malloc-lab set has its thirteen traces');
+  assert.ok(sets[1].traces.length >= 8, `the programs set has ${sets[1].traces.length} traces`);
+  const dlmalloc = allocators.find((a) => a.name === 'wasi-libc dlmalloc');
+  for (const set of ['malloclab', 'programs']) {
+    assert.equal(dlmalloc.averages[set].utilRatio, 1, set);
+  }
+});
+
+test('in quick mode the list-walking policies check a prefix of a long trace, others all of it', () => {
+  const { allocators, traces, settings } = quickReport();
+  const long = traces.filter((t) => t.ops > settings.walkingTimedMaxOps);
+  assert.ok(long.length >= 8, 'the program traces are longer than walking policies are timed on');
+  for (const a of allocators) {
+    const walks = /(first|next|best)-fit/.test(a.name);
+    for (const t of long) {
+      const p = a.perTrace[t.name];
+      const expected = walks ? settings.walkingQuickOps : undefined;
+      assert.equal(p.opsChecked, expected, `${a.name} on ${t.name}`);
+    }
+    assert.equal(a.averages.programs === undefined, walks, `${a.name} has a programs average`);
   }
 });
 
@@ -116,4 +145,15 @@ test('the checking pass reports a write over the end of a live payload', () => {
 test('the trace reader refuses to free an id that is not live', () => {
   assert.throws(() => trace('a 0 8\nf 1'), /frees id 1, not live/);
   assert.throws(() => trace('a 0 8\na 0 8'), /allocates id 0, still live/);
+});
+
+test('a prefix of a trace replays its first ops and counts its own peak live bytes', () => {
+  const whole = trace('a 0 64\nf 0\na 1 16\na 2 32\nr 1 100\nf 1\nf 2');
+  assert.equal(whole.peakLive, 132);
+  const prefix = tracePrefix(whole, 4);
+  assert.equal(prefix.count, 4);
+  assert.equal(prefix.peakLive, 64);
+  assert.deepEqual([...prefix.ops], [...whole.ops.subarray(0, 8)]);
+  assert.equal(checkWith('dlmalloc-wasi.wasm', prefix).failure, null);
+  assert.equal(tracePrefix(whole, 7), whole);
 });
