@@ -294,7 +294,8 @@ build_programs() {
                 "${emcc_link[@]}" -sMALLOC=none $out/$program.emscripten.o \
                     build/emscripten/lib$lib.a -o $out/$program-$lib-emscripten.cjs
             else
-                echo "build.sh: programs: no build/emscripten/lib$lib.a; $program-$lib-emscripten skipped"
+                echo "build.sh: programs: no build/emscripten/lib$lib.a;" \
+                    "$program-$lib-emscripten skipped"
             fi
         done
     done

@@ -13,6 +13,7 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import v8 from 'node:v8';
+import { pathToFileURL } from 'node:url';
 import { WASI } from 'node:wasi';
 
 // Set before any module compiles: node:wasi can crash after memory.grow with fast API calls on,
@@ -116,7 +117,8 @@ async function main() {
   const json = args[0] === '--json';
   const file = json ? args[1] : args[0];
   if (!file) {
-    console.error('usage: node bench/program.js [--json] build/programs/PROGRAM-ALLOCATOR.wasm|.cjs');
+    console.error('usage: node bench/program.js [--json] build/programs/PROGRAM-ALLOCATOR.wasm');
+    console.error('       node bench/program.js [--json] build/programs/PROGRAM-ALLOCATOR.cjs');
     process.exit(2);
   }
   const run = await runProgram(file);
@@ -130,4 +132,4 @@ async function main() {
   process.exitCode = run.status;
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) await main();
+if (import.meta.url === pathToFileURL(process.argv[1]).href) await main();

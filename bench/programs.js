@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { median } from './replay.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -20,9 +20,18 @@ const BASELINE = 'wasi-libc dlmalloc';
 
 /** The programs, in bench/programs/, and what each does to the allocator. */
 export const PROGRAMS = [
-  { name: 'json', note: 'a generated JSON document parsed into a tree, written back, compared, freed; 6 times' },
-  { name: 'wordfreq', note: 'word counts of a generated text in chained hash tables, strdup\'d keys, sorted' },
-  { name: 'binarytrees', note: 'the Benchmarks Game\'s binary trees: many short-lived trees and one long-lived' },
+  {
+    name: 'json',
+    note: 'a generated JSON document parsed into a tree, written back, compared, freed; 6 times',
+  },
+  {
+    name: 'wordfreq',
+    note: 'word counts of a generated text in chained hash tables, strdup\'d keys, sorted',
+  },
+  {
+    name: 'binarytrees',
+    note: 'the Benchmarks Game\'s binary trees: many short-lived trees and one long-lived',
+  },
 ];
 
 /** Every allocator the programs are linked with: build/programs/PROGRAM-ID.wasm (wasi) or .cjs
@@ -148,7 +157,8 @@ function summarise(entries, allocators) {
       ms: median(e.runs), minMs: Math.min(...e.runs), maxMs: Math.max(...e.runs), runsMs: e.runs,
     });
   }
-  const find = (program, name) => entries.find((e) => e.program === program && e.allocator.name === name);
+  const find = (program, name) =>
+    entries.find((e) => e.program === program && e.allocator.name === name);
   for (const e of entries) {
     const base = find(e.program, BASELINE)?.result;
     if (e.result.ms === undefined || base?.ms === undefined) continue;
@@ -209,11 +219,13 @@ function markdown(report) {
   }
   const missing = report.allocators.filter((a) => a.status !== 'ok');
   if (missing.length) {
-    lines.push('', `Not built, so not run: ${missing.map((a) => `${a.name} (${a.note})`).join('; ')}.`);
+    const list = missing.map((a) => `${a.name} (${a.note})`).join('; ');
+    lines.push('', `Not built, so not run: ${list}.`);
   }
   lines.push('', 'Output of every program, the same with every allocator:', '', '```');
   for (const n of names) {
-    lines.push(report.allocators.find((a) => a.name === BASELINE)?.programs[n]?.output ?? `${n}: –`);
+    const base = report.allocators.find((a) => a.name === BASELINE);
+    lines.push(base?.programs[n]?.output ?? `${n}: –`);
   }
   lines.push('```', '');
   return lines.join('\n');
@@ -249,7 +261,8 @@ async function main() {
   const report = {
     date: new Date().toISOString(),
     node: process.version,
-    machine: `${os.cpus().length} × ${os.cpus()[0]?.model?.trim() ?? 'unknown cpu'}, ${os.platform()}`,
+    machine: `${os.cpus().length} × ${os.cpus()[0]?.model?.trim() ?? 'unknown cpu'}, ` +
+      os.platform(),
     baseline: BASELINE,
     rounds: args.rounds,
     seconds: Math.round((performance.now() - started) / 1000),
@@ -266,7 +279,8 @@ async function main() {
   for (const a of report.allocators) {
     if (a.status !== 'ok') {
       const required = !ALLOCATORS.find((x) => x.name === a.name).optional;
-      console.error(`${required ? 'warning' : 'note'}: ${a.name} is not built (bash build.sh programs).`);
+      const level = required ? 'warning' : 'note';
+      console.error(`${level}: ${a.name} is not built (bash build.sh programs).`);
       if (a.name === BASELINE) failed = true;
       continue;
     }
@@ -279,4 +293,4 @@ async function main() {
   process.exitCode = failed ? 1 : 0;
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) await main();
+if (import.meta.url === pathToFileURL(process.argv[1]).href) await main();

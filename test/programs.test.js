@@ -15,13 +15,15 @@ const [baseline, ...others] = ALLOCATORS;
 // (no output, or an error) cannot match.
 const SUMMARY = {
   json: /^json: 6 documents, \d+ bytes, \d+ nodes, \d+ strings, fnv1a [0-9a-f]{8}\n$/,
-  wordfreq: /^wordfreq: 1600000 words, \d+ distinct, \d+ buckets, fnv1a [0-9a-f]{8}; top:( \w+ \d+){10}\n$/,
+  wordfreq:
+    /^wordfreq: 1600000 words, \d+ distinct, \d+ buckets, fnv1a [0-9a-f]{8}; top:( \w+ \d+){10}\n$/,
   binarytrees: /^long lived tree of depth 16\t check: 131071\n$/m,
 };
 
 function built(program, allocator) {
   const file = programFile(program, allocator);
-  assert.ok(existsSync(file), `${relative(root, file)} is missing: run bash build.sh (npm test does) first`);
+  const name = relative(root, file);
+  assert.ok(existsSync(file), `${name} is missing: run bash build.sh (npm test does) first`);
   return file;
 }
 

@@ -47,7 +47,8 @@ static int check(const char *what, int depth, long count, long expected) {
 int main(void) {
     int failed = 0;
     node *stretch = tree_build(MAX_DEPTH + 1);
-    failed |= check("stretch tree", MAX_DEPTH + 1, tree_count(stretch), (2L << (MAX_DEPTH + 1)) - 1);
+    long stretch_nodes = (2L << (MAX_DEPTH + 1)) - 1;
+    failed |= check("stretch tree", MAX_DEPTH + 1, tree_count(stretch), stretch_nodes);
     tree_free(stretch);
 
     node *long_lived = tree_build(MAX_DEPTH);

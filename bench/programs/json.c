@@ -92,7 +92,8 @@ static void generate_string(text *t) {
     size_t n = 1 + rng_below(rng_below(8) == 0 ? 90 : 16); /* mostly short, some long */
     for (size_t i = 0; i < n; i++) {
         uint32_t r = rng_below(64);
-        s[i] = r < 52 ? (char)((r < 26 ? 'a' : 'A' - 26) + r) : r < 60 ? ' ' : "\"\\\n\t\x01/"[r - 60];
+        if (r < 52) s[i] = (char)((r < 26 ? 'a' : 'A' - 26) + r);
+        else s[i] = r < 60 ? ' ' : "\"\\\n\t\x01/"[r - 60];
     }
     text_string(t, s, n);
 }
@@ -153,7 +154,9 @@ static text generate_document(uint64_t seed) {
 
 /* ---- the tree ---- */
 
-typedef enum { NODE_NULL, NODE_FALSE, NODE_TRUE, NODE_NUMBER, NODE_STRING, NODE_ARRAY, NODE_OBJECT } node_kind;
+typedef enum {
+    NODE_NULL, NODE_FALSE, NODE_TRUE, NODE_NUMBER, NODE_STRING, NODE_ARRAY, NODE_OBJECT
+} node_kind;
 
 typedef struct node node;
 typedef struct {
