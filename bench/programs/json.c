@@ -93,7 +93,7 @@ static void generate_string(text *t) {
     for (size_t i = 0; i < n; i++) {
         uint32_t r = rng_below(64);
         if (r < 52) s[i] = (char)((r < 26 ? 'a' : 'A' - 26) + r);
-        else s[i] = r < 60 ? ' ' : "\"\\\n\t\x01/"[r - 60];
+        else s[i] = r < 58 ? ' ' : "\"\\\n\t\x01/"[r - 58]; /* one of each escape */
     }
     text_string(t, s, n);
 }
