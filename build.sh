@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds every tagalloc artefact from src/. Idempotent. The only file that holds compiler flags.
 #   bash build.sh            everything
-#   bash build.sh native     only the named steps (native module wasi emscripten examples web deps)
+#   bash build.sh native     only the named steps (native module wasi emscripten examples bench
+#                            programs web native_tests fuzz deps)
 # When a tool is missing it installs the Debian packages itself as root, else prints the
 # apt-get line and fails.
 set -euo pipefail
@@ -249,6 +250,56 @@ build_bench() {
     for f in $out/*.wasm; do bytes "$f"; done
 }
 
+# Programs: bench/programs/*.c, whole C programs that allocate as real ones do, each linked with
+# every allocator the trace bench compares, into build/programs/PROGRAM-ALLOCATOR.{wasm,cjs}; run
+# by bench/programs.js and test/programs.test.js through bench/program.js. All -O2. A tagalloc
+# library not built yet (the -small ones are optional) is skipped with a note.
+PROGRAMS="json wordfreq binarytrees"
+build_programs() {
+    mkdir -p build/programs
+    local cc=(clang --target=wasm32-wasi --sysroot=$WASI_SYSROOT -std=c11 -Wall -Wextra -Werror -O2)
+    local emcc=(emcc -std=c11 -Wall -Wextra -Werror -O2)
+    # MODULARIZE: bench/program.js hands the glue the compiled module and its stdout and exit
+    # hooks. The stack is wasm-ld's 64 KiB, as in the wasi builds, and the initial memory two
+    # pages, not 16 MiB, so that the memory a program ends with is what its allocator grew.
+    local emcc_link=(emcc -O2 -sALLOW_MEMORY_GROWTH=1 -sEXIT_RUNTIME=1 -sMODULARIZE=1
+        -sENVIRONMENT=node -sTOTAL_STACK=65536 -sINITIAL_MEMORY=131072)
+    local out=build/programs program lib
+
+    # Linked without -O, or clang would run wasm-opt itself without knowing about bulk memory;
+    # then the same wasm-opt -O2 as emcc's.
+    wasi_program() { # output, then objects and libraries
+        local wasm=$1
+        shift
+        clang --target=wasm32-wasi --sysroot=$WASI_SYSROOT "$@" -o "$wasm"
+        wasm-opt -O2 --strip-debug --strip-producers --strip-target-features "$wasm" -o "$wasm"
+    }
+    for program in $PROGRAMS; do
+        "${cc[@]}" -c bench/programs/$program.c -o $out/$program.wasi.o
+        "${emcc[@]}" -c bench/programs/$program.c -o $out/$program.emscripten.o
+        wasi_program $out/$program-dlmalloc-wasi.wasm $out/$program.wasi.o # wasi-libc's own malloc
+        "${emcc_link[@]}" -sMALLOC=dlmalloc $out/$program.emscripten.o \
+            -o $out/$program-dlmalloc-emscripten.cjs
+        "${emcc_link[@]}" -sMALLOC=emmalloc $out/$program.emscripten.o \
+            -o $out/$program-emmalloc-emscripten.cjs
+        for lib in tagalloc tagalloc-small; do
+            if [ -f build/wasi/lib$lib.a ]; then
+                wasi_program $out/$program-$lib-wasi.wasm $out/$program.wasi.o build/wasi/lib$lib.a
+            else
+                echo "build.sh: programs: no build/wasi/lib$lib.a; $program-$lib-wasi skipped"
+            fi
+            if [ -f build/emscripten/lib$lib.a ]; then
+                "${emcc_link[@]}" -sMALLOC=none $out/$program.emscripten.o \
+                    build/emscripten/lib$lib.a -o $out/$program-$lib-emscripten.cjs
+            else
+                echo "build.sh: programs: no build/emscripten/lib$lib.a;" \
+                    "$program-$lib-emscripten skipped"
+            fi
+        done
+    done
+    for f in $out/*.wasm; do bytes "$f"; done
+}
+
 # Native tests of the error model, under AddressSanitizer and UBSan: test/native/errors.c over a
 # 1 MiB arena with the release checks, with TAGALLOC_DEBUG=2, and with the drop-ins' trapping
 # default handler; checker, which breaks each invariant and expects tagalloc_check() to say so;
@@ -295,5 +346,5 @@ build_deps() {
 
 need_tools
 steps=("$@")
-[ ${#steps[@]} -gt 0 ] || steps=(deps native module wasi emscripten examples bench web native_tests fuzz)
+[ ${#steps[@]} -gt 0 ] || steps=(deps native module wasi emscripten examples bench programs web native_tests fuzz)
 for step in "${steps[@]}"; do "build_$step"; done
