@@ -98,16 +98,49 @@ build_wasi() {
 # undoes it. -Oz here, not -Os: 1,975 bytes instead of 2,079 (over 2 KB), for about 10% of its
 # throughput.
 EMCC_FLAGS="-std=c11 -Wall -Wextra -Werror -Oz -finline-functions"
+# It also holds src/unthreaded.c, which makes an emcc -pthread link of it fail: wasm-ld names
+# that object's archive member in its error, so the member is named as the message, "/" and
+# all (an archive member's name cannot hold "/" when it is added: "%" stands in, then is patched).
+UNTHREADED_MEMBER="the single-threaded tagalloc (-pthread programs link build/emscripten-mt/libtagalloc.a)"
 build_emscripten() {
     mkdir -p build/emscripten
-    local objs=()
+    local objs=() member=${UNTHREADED_MEMBER//\//%}
     for f in $CORE src/grow.c src/libc.c; do
         emcc $EMCC_FLAGS $DROPIN_DEFINES -c "$f" -o "build/emscripten/$(basename "${f%.c}").o"
         objs+=("build/emscripten/$(basename "${f%.c}").o")
     done
+    emcc $EMCC_FLAGS -c src/unthreaded.c -o "build/emscripten/$member"
     rm -f build/emscripten/libtagalloc.a
-    emar rcs build/emscripten/libtagalloc.a "${objs[@]}"
+    emar rcs build/emscripten/libtagalloc.a "${objs[@]}" "build/emscripten/$member"
+    node -e 'const fs = require("fs");
+        const [file, from, to] = process.argv.slice(1);
+        const archive = fs.readFileSync(file), at = archive.indexOf(from);
+        if (at < 0 || archive.indexOf(from, at + 1) >= 0) throw new Error(`${from}: not once`);
+        archive.write(to, at, "latin1");
+        fs.writeFileSync(file, archive);' build/emscripten/libtagalloc.a "$member" "$UNTHREADED_MEMBER"
     bytes build/emscripten/libtagalloc.a
+}
+
+# Emscripten -pthread: build/emscripten-mt/libtagalloc.a, for emcc -pthread ... -sMALLOC=none.
+# The same core, compiled with -pthread (atomics and bulk memory) and with src/unlocked.h
+# force-included, so it defines tagalloc_unlocked_*; src/lock.c defines the public names around
+# one lock, and libc.c's standard names call those unchanged.
+EMCC_MT_FLAGS="$EMCC_FLAGS -pthread"
+build_emscripten_mt() {
+    mkdir -p build/emscripten-mt
+    local objs=() f
+    for f in $CORE src/grow.c; do
+        emcc $EMCC_MT_FLAGS $DROPIN_DEFINES -include src/unlocked.h -c "$f" \
+            -o "build/emscripten-mt/$(basename "${f%.c}").o"
+        objs+=("build/emscripten-mt/$(basename "${f%.c}").o")
+    done
+    for f in src/lock.c src/libc.c; do
+        emcc $EMCC_MT_FLAGS $DROPIN_DEFINES -c "$f" -o "build/emscripten-mt/$(basename "${f%.c}").o"
+        objs+=("build/emscripten-mt/$(basename "${f%.c}").o")
+    done
+    rm -f build/emscripten-mt/libtagalloc.a
+    emar rcs build/emscripten-mt/libtagalloc.a "${objs[@]}"
+    bytes build/emscripten-mt/libtagalloc.a
 }
 
 # Examples of the drop-ins. The wasi programs keep wasm-ld's name section (linked without -O,

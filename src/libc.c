@@ -59,6 +59,13 @@ void *__libc_malloc(size_t request) { return malloc(request); }
 void __libc_free(void *payload) { free(payload); }
 void *__libc_calloc(size_t count, size_t size) { return calloc(count, size); }
 
+#if defined(__EMSCRIPTEN__) && !defined(__EMSCRIPTEN_PTHREADS__)
+/* Loads src/unthreaded.c into every link of the single-threaded Emscripten drop-in, so that an
+ * emcc -pthread link of it fails and names the -mt library (4 bytes of data, no code). */
+extern char tagalloc_unthreaded;
+__attribute__((used)) static char *const refuse_pthread_links = &tagalloc_unthreaded;
+#endif
+
 #if defined(__EMSCRIPTEN__)
 /* The allocator that Emscripten's libc (environ, mmap) and JS glue (mmapAlloc: 64 KiB aligned,
  * so TAGALLOC_ALIGN_MAX suffices) use even when malloc is wrapped by a sanitizer. */
