@@ -14,13 +14,22 @@
 
 #include "tagalloc.h"
 
-/* errno for a NULL result, as the standard allocator sets it; out of line, off the fast path. */
-__attribute__((noinline, cold)) static void *failed(void) {
-    errno = tagalloc_last_error() == TAGALLOC_ERR_BAD_ALIGNMENT ? EINVAL : ENOMEM;
+/* errno for a NULL result, as the standard allocator sets it; out of line, off the fast path.
+ * The code follows from the call's own arguments, not from tagalloc_last_error(): in the -mt
+ * library another thread's call may have replaced the heap's last error by then. */
+__attribute__((noinline, cold)) static void *failed(int code) {
+    errno = code;
     return 0;
 }
 
-static void *or_errno(void *payload) { return payload ? payload : failed(); }
+static void *or_errno(void *payload) { return payload ? payload : failed(ENOMEM); }
+
+/* tagalloc_aligned_alloc refuses any alignment but a power of two up to TAGALLOC_ALIGN_MAX. */
+static void *or_errno_aligned(void *payload, size_t alignment) {
+    if (payload) return payload;
+    bool valid = alignment && !(alignment & (alignment - 1)) && alignment <= TAGALLOC_ALIGN_MAX;
+    return failed(valid ? ENOMEM : EINVAL);
+}
 
 void *malloc(size_t request) { return or_errno(tagalloc_malloc(request)); }
 void free(void *payload) { tagalloc_free(payload); }
@@ -30,12 +39,12 @@ void *realloc(void *payload, size_t request) {
 }
 
 void *aligned_alloc(size_t alignment, size_t request) {
-    return or_errno(tagalloc_aligned_alloc(alignment, request));
+    return or_errno_aligned(tagalloc_aligned_alloc(alignment, request), alignment);
 }
 
 /* Not in wasi-libc although its headers declare it; Emscripten's libc calls it. */
 void *memalign(size_t alignment, size_t request) {
-    return or_errno(tagalloc_aligned_alloc(alignment, request));
+    return or_errno_aligned(tagalloc_aligned_alloc(alignment, request), alignment);
 }
 
 /* POSIX: the error comes back, errno and *out stay as they were. An alignment that is a valid

@@ -11,7 +11,11 @@
  * futex spins, running calls proxied to the main thread meanwhile, for as long as one allocator
  * call holds the lock. Native builds (tests under ThreadSanitizer) use a pthread mutex.
  *
- * The error handler runs with the lock held, so a handler that calls tagalloc deadlocks. */
+ * The error handler runs with the lock held, so a handler that calls tagalloc deadlocks.
+ * tagalloc_last_error() is the heap's, so it tells the outcome of the latest call of any thread.
+ * It is not kept per thread: a thread-local would be written by the calls that allocate a
+ * thread's own thread-local block (Emscripten's emscripten_tls_init) and free it at the thread's
+ * exit, before it exists and after it is gone. libc.c's errno does not depend on it. */
 #include "tagalloc.h"
 
 #define UNLOCKED(name) extern __typeof__(tagalloc_##name) tagalloc_unlocked_##name;
@@ -88,19 +92,9 @@ static inline void lock_take(void) { pthread_mutex_lock(&lock); }
 static inline void lock_give(void) { pthread_mutex_unlock(&lock); }
 #endif
 
-/* The outcome of each thread's own latest allocation call: the core keeps one for the heap,
- * which another thread's call may overwrite before this thread reads it (libc.c's errno). */
-static _Thread_local int last_error;
-
-/* A non-NULL result is a success; only a failure asks the core what went wrong. */
-static void *noted(void *payload) {
-    last_error = payload ? TAGALLOC_ERR_NONE : tagalloc_unlocked_last_error();
-    return payload;
-}
-
 TAGALLOC_EXPORT(tagalloc_malloc) void *tagalloc_malloc(size_t request) {
     lock_take();
-    void *payload = noted(tagalloc_unlocked_malloc(request));
+    void *payload = tagalloc_unlocked_malloc(request);
     lock_give();
     return payload;
 }
@@ -108,20 +102,19 @@ TAGALLOC_EXPORT(tagalloc_malloc) void *tagalloc_malloc(size_t request) {
 TAGALLOC_EXPORT(tagalloc_free) void tagalloc_free(void *payload) {
     lock_take();
     tagalloc_unlocked_free(payload);
-    last_error = tagalloc_unlocked_last_error();
     lock_give();
 }
 
 TAGALLOC_EXPORT(tagalloc_calloc) void *tagalloc_calloc(size_t count, size_t size) {
     lock_take();
-    void *payload = noted(tagalloc_unlocked_calloc(count, size));
+    void *payload = tagalloc_unlocked_calloc(count, size);
     lock_give();
     return payload;
 }
 
 TAGALLOC_EXPORT(tagalloc_realloc) void *tagalloc_realloc(void *payload, size_t request) {
     lock_take();
-    payload = noted(tagalloc_unlocked_realloc(payload, request));
+    payload = tagalloc_unlocked_realloc(payload, request);
     lock_give();
     return payload;
 }
@@ -129,7 +122,7 @@ TAGALLOC_EXPORT(tagalloc_realloc) void *tagalloc_realloc(void *payload, size_t r
 TAGALLOC_EXPORT(tagalloc_aligned_alloc)
 void *tagalloc_aligned_alloc(size_t alignment, size_t request) {
     lock_take();
-    void *payload = noted(tagalloc_unlocked_aligned_alloc(alignment, request));
+    void *payload = tagalloc_unlocked_aligned_alloc(alignment, request);
     lock_give();
     return payload;
 }
@@ -137,7 +130,6 @@ void *tagalloc_aligned_alloc(size_t alignment, size_t request) {
 TAGALLOC_EXPORT(tagalloc_usable_size) size_t tagalloc_usable_size(const void *payload) {
     lock_take();
     size_t bytes = tagalloc_unlocked_usable_size(payload);
-    last_error = tagalloc_unlocked_last_error();
     lock_give();
     return bytes;
 }
@@ -225,7 +217,12 @@ TAGALLOC_EXPORT(tagalloc_check_where) uintptr_t tagalloc_check_where(void) {
     return where;
 }
 
-TAGALLOC_EXPORT(tagalloc_last_error) int tagalloc_last_error(void) { return last_error; }
+TAGALLOC_EXPORT(tagalloc_last_error) int tagalloc_last_error(void) {
+    lock_take();
+    int error = tagalloc_unlocked_last_error();
+    lock_give();
+    return error;
+}
 
 TAGALLOC_EXPORT(tagalloc_set_error_handler)
 tagalloc_error_handler *tagalloc_set_error_handler(tagalloc_error_handler *handler) {
