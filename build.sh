@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds every tagalloc artefact from src/. Idempotent. The only file that holds compiler flags.
 #   bash build.sh            everything
-#   bash build.sh native     only the named steps (native module wasi emscripten examples web deps)
+#   bash build.sh native     only the named steps (native module wasi emscripten emscripten_mt
+#                            examples web deps threads ...)
 # When a tool is missing it installs the Debian packages itself as root, else prints the
 # apt-get line and fails.
 set -euo pipefail
@@ -313,6 +314,50 @@ build_native_tests() {
     fi
 }
 
+# Threads (test/threads.test.js): test/threads/stress.c, threads sharing one heap, built four
+# ways. stress.cjs: the -mt drop-in under Node, memory starting small so that it grows while the
+# threads allocate (each thread's stack, 128 KiB, comes from the heap too; emcc's warning that
+# growth slows JS access to memory under -pthread is silenced: nothing here is JS-heavy).
+# web/stress.js: the same for Chromium, started by test/threads/stress.html and served by
+# web/serve.js, which sends the COOP/COEP headers that SharedArrayBuffer needs; its main thread
+# works too, so it waits for the lock on the browser's main thread. tsan/stress and
+# tsan/stress-unlocked: the core natively under ThreadSanitizer, with src/lock.c's pthread mutex
+# and, to show that the tool finds what the lock prevents, without it.
+# misuse-link.txt: what emcc -pthread says when given the single-threaded library.
+# Emscripten's glue is CommonJS, and so is the .worker.js each thread loads: the package.json
+# here says so, since the repository's says "type": "module".
+EMCC_THREADS_FLAGS="-O2 -pthread -Wno-pthreads-mem-growth -Isrc -sMALLOC=none -sEXIT_RUNTIME=1 -sPTHREAD_POOL_SIZE=8
+    -sALLOW_MEMORY_GROWTH=1 -sINITIAL_MEMORY=1MB -sTOTAL_STACK=512KB
+    -sDEFAULT_PTHREAD_STACK_SIZE=128KB"
+TSAN_FLAGS="-std=c11 -Wall -Wextra -Werror -O1 -g -pthread -fsanitize=thread -Isrc
+    -DTAGALLOC_DEBUG=1 -DTAGALLOC_ARENA_BYTES=(64u<<20)"
+build_threads() {
+    local out=build/threads f
+    mkdir -p $out/web $out/tsan
+    echo '{ "type": "commonjs" }' >$out/package.json
+    emcc $EMCC_THREADS_FLAGS test/threads/stress.c build/emscripten-mt/libtagalloc.a \
+        -o $out/stress.cjs
+    emcc $EMCC_THREADS_FLAGS -sENVIRONMENT=web,worker test/threads/stress.c \
+        build/emscripten-mt/libtagalloc.a -o $out/web/stress.js
+    cp test/threads/stress.html $out/web/stress.html
+    rm -f $out/misuse.*
+    if emcc $EMCC_THREADS_FLAGS test/threads/stress.c build/emscripten/libtagalloc.a \
+        -o $out/misuse.cjs 2>$out/misuse-link.txt; then
+        echo "linked" >>$out/misuse-link.txt
+    fi
+    local locked=() unlocked=()
+    for f in $CORE src/grow.c; do
+        clang $TSAN_FLAGS -include src/unlocked.h -c "$f" -o "$out/tsan/$(basename "${f%.c}").o"
+        clang $TSAN_FLAGS -c "$f" -o "$out/tsan/unlocked-$(basename "${f%.c}").o"
+        locked+=("$out/tsan/$(basename "${f%.c}").o")
+        unlocked+=("$out/tsan/unlocked-$(basename "${f%.c}").o")
+    done
+    clang $TSAN_FLAGS test/threads/stress.c src/lock.c "${locked[@]}" -o $out/tsan/stress
+    clang $TSAN_FLAGS test/threads/stress.c "${unlocked[@]}" -o $out/tsan/stress-unlocked
+    for f in $out/stress.cjs $out/stress.wasm $out/web/stress.html $out/tsan/stress \
+        $out/tsan/stress-unlocked; do bytes "$f"; done
+}
+
 # The libFuzzer target test/native/fuzz.c over an 8 MiB arena (below 16 MiB, see the file): the
 # core's sources compiled in, with coverage, ASan and UBSan, invariants trapping. Its seed corpus
 # is test/native/corpus (bash test/native/make-corpus.sh); test/fuzz.test.js runs it.
@@ -330,5 +375,6 @@ build_deps() {
 
 need_tools
 steps=("$@")
-[ ${#steps[@]} -gt 0 ] || steps=(deps native module wasi emscripten examples bench web native_tests fuzz)
+[ ${#steps[@]} -gt 0 ] || steps=(deps native module wasi emscripten emscripten_mt examples bench web native_tests fuzz
+        threads)
 for step in "${steps[@]}"; do "build_$step"; done
