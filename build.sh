@@ -285,6 +285,28 @@ build_bench() {
     for f in $out/*.wasm; do bytes "$f"; done
 }
 
+# The threads benchmark (bench/threads.js): bench/threads.c linked against tagalloc's -mt drop-in
+# and Emscripten's dlmalloc and emmalloc, each with -pthread (4 workers waiting in the pool, so no
+# pass waits for one to load), and against the same three without -pthread: what the lock costs a
+# single-threaded program. Each program is run under Node; its .worker.js is CommonJS too.
+EMCC_BENCH_THREADS_FLAGS="-O2 -sALLOW_MEMORY_GROWTH=1 -sEXIT_RUNTIME=1"
+EMCC_BENCH_PTHREAD_FLAGS="-pthread -Wno-pthreads-mem-growth -sPTHREAD_POOL_SIZE=4"
+build_bench_threads() {
+    local out=build/bench/threads malloc
+    mkdir -p $out
+    echo '{ "type": "commonjs" }' >$out/package.json
+    emcc $EMCC_BENCH_THREADS_FLAGS $EMCC_BENCH_PTHREAD_FLAGS -sMALLOC=none bench/threads.c \
+        build/emscripten-mt/libtagalloc.a -o $out/tagalloc-mt.cjs
+    emcc $EMCC_BENCH_THREADS_FLAGS -sMALLOC=none bench/threads.c build/emscripten/libtagalloc.a \
+        -o $out/tagalloc.cjs
+    for malloc in dlmalloc emmalloc; do
+        emcc $EMCC_BENCH_THREADS_FLAGS $EMCC_BENCH_PTHREAD_FLAGS -sMALLOC=$malloc bench/threads.c \
+            -o $out/$malloc-mt.cjs
+        emcc $EMCC_BENCH_THREADS_FLAGS -sMALLOC=$malloc bench/threads.c -o $out/$malloc.cjs
+    done
+    for f in $out/*.wasm; do bytes "$f"; done
+}
+
 # Native tests of the error model, under AddressSanitizer and UBSan: test/native/errors.c over a
 # 1 MiB arena with the release checks, with TAGALLOC_DEBUG=2, and with the drop-ins' trapping
 # default handler; checker, which breaks each invariant and expects tagalloc_check() to say so;
@@ -375,6 +397,6 @@ build_deps() {
 
 need_tools
 steps=("$@")
-[ ${#steps[@]} -gt 0 ] || steps=(deps native module wasi emscripten emscripten_mt examples bench web native_tests fuzz
-        threads)
+[ ${#steps[@]} -gt 0 ] || steps=(deps native module wasi emscripten emscripten_mt examples bench bench_threads web
+        native_tests fuzz threads)
 for step in "${steps[@]}"; do "build_$step"; done
