@@ -54,6 +54,8 @@ function assertStressed({ status, stdout, stderr, signal }, threads) {
   assert.ok(run, output);
   assert.equal(Number(run[1]), threads);
   assert.ok(Number(run[4]) > 0, `no block crossed threads:\n${output}`);
+  const checks = stdout.match(/ (\d+) checks while allocating$/m);
+  assert.ok(checks && Number(checks[1]) > 0, `no tagalloc_check() while allocating:\n${output}`);
   const memory = stdout.match(
     /^stress: memory (\d+) -> (\d+) bytes, grown (\d+) times by (\d+) threads$/m);
   assert.ok(memory, output);

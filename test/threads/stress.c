@@ -55,7 +55,7 @@ typedef struct worker {
     pthread_t thread;
     int index;
     uint64_t rng;
-    long ops, handed_off, taken_from_others, grew, refused_alignments;
+    long ops, handed_off, taken_from_others, grew, refused_alignments, inspections;
     block live[LIVE_MAX];
     block big[BIG_MAX];
 } worker;
@@ -216,6 +216,22 @@ static void churn_big(worker *w) {
     if (memory_bytes() > before) w->grew++;
 }
 
+/* The introspection calls run under the same lock: a check or a walk made while other threads
+ * allocate sees a whole heap, never one halfway through another thread's call. */
+static void inspect(worker *w) {
+    tagalloc_chunk first[8];
+    size_t chunks = tagalloc_walk(first, 8);
+    block none = {NULL, 0, 0, w->index};
+    if (chunks == 0 || first[0].size == 0) fail("tagalloc_walk saw no heap", &none, w->index);
+    int invariant = tagalloc_check();
+    if (invariant != TAGALLOC_CHECK_OK) {
+        printf("stress: thread %d: tagalloc_check() = %d while others allocate\n", w->index,
+               invariant);
+        fail("tagalloc_check", &none, w->index);
+    }
+    w->inspections++;
+}
+
 static void *work(void *arg) {
     worker *w = arg;
     pthread_barrier_wait(&start);
@@ -227,6 +243,8 @@ static void *work(void *arg) {
             churn_big(w);
         } else if (pick < 5) {
             refuse_alignment(w);
+        } else if (pick < 6) {
+            inspect(w);
         } else if (!b->payload) {
             if (pick < 100 ? !take(w, b) : 1) {
                 if (!allocate(w, b, small_request(w))) fail("small allocation failed", b, w->index);
@@ -266,7 +284,7 @@ int main(int argc, char **argv) {
     work(&workers[0]);
     for (int i = 1; i < thread_count; i++) pthread_join(workers[i].thread, NULL);
 
-    long ops = 0, handed_off = 0, taken = 0, grew = 0, growers = 0, refused = 0;
+    long ops = 0, handed_off = 0, taken = 0, grew = 0, growers = 0, refused = 0, inspections = 0;
     for (int i = 0; i < thread_count; i++) {
         ops += workers[i].ops;
         handed_off += workers[i].handed_off;
@@ -274,11 +292,13 @@ int main(int argc, char **argv) {
         grew += workers[i].grew;
         growers += workers[i].grew > 0;
         refused += workers[i].refused_alignments;
+        inspections += workers[i].inspections;
     }
     int invariant = tagalloc_check(); /* with every thread's blocks still live */
     printf("stress: %d threads, seed %lu, %ld ops, %ld blocks handed off, %ld taken by another "
-           "thread (to free or resize there), %ld refused alignments\n",
-           thread_count, seed, ops, handed_off, taken, refused);
+           "thread (to free or resize there), %ld refused alignments, %ld checks while "
+           "allocating\n",
+           thread_count, seed, ops, handed_off, taken, refused, inspections);
     printf("stress: memory %zu -> %zu bytes, grown %ld times by %ld threads\n", memory_before,
            memory_bytes(), grew, growers);
     if (failed) return 1;
