@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds every tagalloc artefact from src/. Idempotent. The only file that holds compiler flags.
 #   bash build.sh            everything
-#   bash build.sh native     only the named steps (native module wasi emscripten examples bench
-#                            programs web native_tests fuzz deps)
+#   bash build.sh native     only the named steps (native module wasi emscripten emscripten_mt
+#                            examples bench bench_threads programs web native_tests fuzz threads
+#                            deps)
 # When a tool is missing it installs the Debian packages itself as root, else prints the
 # apt-get line and fails.
 set -euo pipefail
@@ -100,16 +101,43 @@ build_wasi() {
 
 # Emscripten: link with -sMALLOC=none: emcc prog.c build/emscripten/libtagalloc.a -sMALLOC=none
 EMCC_FLAGS="-std=c11 -Wall -Wextra -Werror"
+# Each also holds src/unthreaded.c, which makes an emcc -pthread link of it fail: wasm-ld names
+# that object's archive member in its error, so the member is named as the message, "/" and
+# all (an archive member's name cannot hold "/" when it is added: "%" stands in, then is patched).
+UNTHREADED_MEMBER="the single-threaded tagalloc (-pthread programs link build/emscripten-mt/libtagalloc.a)"
 build_emscripten() {
     mkdir -p build/emscripten
-    local variant
+    local variant member=${UNTHREADED_MEMBER//\//%}
+    emcc $EMCC_FLAGS -Oz -c src/unthreaded.c -o "build/emscripten/$member"
     for variant in "libtagalloc:$DROPIN_FAST" "libtagalloc-small:$DROPIN_SMALL"; do
         local name=${variant%%:*}
         emcc $EMCC_FLAGS ${variant#*:} $DROPIN_DEFINES -c src/libc.c -o build/emscripten/$name.o
         rm -f build/emscripten/$name.a
-        emar rcs build/emscripten/$name.a build/emscripten/$name.o
+        emar rcs build/emscripten/$name.a build/emscripten/$name.o "build/emscripten/$member"
+        node -e 'const fs = require("fs");
+            const [file, from, to] = process.argv.slice(1);
+            const archive = fs.readFileSync(file), at = archive.indexOf(from);
+            if (at < 0 || archive.indexOf(from, at + 1) >= 0) throw new Error(`${from}: not once`);
+            archive.write(to, at, "latin1");
+            fs.writeFileSync(file, archive);' build/emscripten/$name.a "$member" "$UNTHREADED_MEMBER"
         bytes build/emscripten/$name.a
     done
+}
+
+# Emscripten -pthread: build/emscripten-mt/libtagalloc.a, for emcc -pthread ... -sMALLOC=none.
+# src/libc.c compiled with -pthread (atomics and bulk memory) and with src/unlocked.h
+# force-included, so the core defines tagalloc_unlocked_* and libc.c no standard names; src/lock.c
+# defines the public names around one lock and the standard names as aliases of those (names.h).
+# -O2: the lock's call costs less than -O2 gains (bench/README.md, the threads benchmark).
+EMCC_MT_FLAGS="-std=c11 -Wall -Wextra -Werror -O2 -pthread"
+build_emscripten_mt() {
+    mkdir -p build/emscripten-mt
+    emcc $EMCC_MT_FLAGS $DROPIN_DEFINES -include src/unlocked.h -c src/libc.c \
+        -o build/emscripten-mt/core.o
+    emcc $EMCC_MT_FLAGS $DROPIN_DEFINES -c src/lock.c -o build/emscripten-mt/lock.o
+    rm -f build/emscripten-mt/libtagalloc.a
+    emar rcs build/emscripten-mt/libtagalloc.a build/emscripten-mt/core.o build/emscripten-mt/lock.o
+    bytes build/emscripten-mt/libtagalloc.a
 }
 
 # Examples of the drop-ins. The wasi programs keep wasm-ld's name section (linked without -O,
@@ -300,6 +328,35 @@ build_programs() {
     for f in $out/*.wasm; do bytes "$f"; done
 }
 
+# The threads benchmark (bench/threads.js): bench/threads.c linked against tagalloc's -mt drop-in
+# and Emscripten's dlmalloc and emmalloc, each with -pthread (4 workers waiting in the pool, so no
+# pass waits for one to load), and against the same three without -pthread: what -pthread costs a
+# single-threaded program. tagalloc-O2: the -mt library's build without the lock, which isolates
+# the lock's cost. Each program is run under Node; its .worker.js is CommonJS too.
+EMCC_BENCH_THREADS_FLAGS="-O2 -sALLOW_MEMORY_GROWTH=1 -sEXIT_RUNTIME=1"
+EMCC_BENCH_PTHREAD_FLAGS="-pthread -Wno-pthreads-mem-growth -sPTHREAD_POOL_SIZE=4"
+build_bench_threads() {
+    local out=build/bench/threads malloc
+    mkdir -p $out
+    echo '{ "type": "commonjs" }' >$out/package.json
+    emcc $EMCC_BENCH_THREADS_FLAGS $EMCC_BENCH_PTHREAD_FLAGS -sMALLOC=none bench/threads.c \
+        build/emscripten-mt/libtagalloc.a -o $out/tagalloc-mt.cjs
+    emcc $EMCC_BENCH_THREADS_FLAGS -sMALLOC=none bench/threads.c build/emscripten/libtagalloc.a \
+        -o $out/tagalloc.cjs
+    # The lock alone: the -mt library's core and flags without src/lock.c or the renames, and with
+    # -pthread's bulk memory (memcpy and memset in one instruction) but not its atomics.
+    emcc ${EMCC_MT_FLAGS/-pthread/-mbulk-memory} $DROPIN_DEFINES -c src/libc.c -o $out/st-libc.o
+    emcc ${EMCC_MT_FLAGS/-pthread/-mbulk-memory} -c src/unthreaded.c -o $out/st-unthreaded.o
+    emcc $EMCC_BENCH_THREADS_FLAGS -sMALLOC=none bench/threads.c $out/st-libc.o \
+        $out/st-unthreaded.o -o $out/tagalloc-O2.cjs
+    for malloc in dlmalloc emmalloc; do
+        emcc $EMCC_BENCH_THREADS_FLAGS $EMCC_BENCH_PTHREAD_FLAGS -sMALLOC=$malloc bench/threads.c \
+            -o $out/$malloc-mt.cjs
+        emcc $EMCC_BENCH_THREADS_FLAGS -sMALLOC=$malloc bench/threads.c -o $out/$malloc.cjs
+    done
+    for f in $out/*.wasm; do bytes "$f"; done
+}
+
 # Native tests of the error model, under AddressSanitizer and UBSan: test/native/errors.c over a
 # 1 MiB arena with the release checks, with TAGALLOC_DEBUG=2, and with the drop-ins' trapping
 # default handler; checker, which breaks each invariant and expects tagalloc_check() to say so;
@@ -329,6 +386,50 @@ build_native_tests() {
     fi
 }
 
+# Threads (test/threads.test.js): test/threads/stress.c, threads sharing one heap, built four
+# ways. stress.cjs: the -mt drop-in under Node, memory starting small so that it grows while the
+# threads allocate (each thread's stack, 128 KiB, comes from the heap too; emcc's warning that
+# growth slows JS access to memory under -pthread is silenced: nothing here is JS-heavy).
+# web/stress.js: the same for Chromium, started by test/threads/stress.html and served by
+# web/serve.js, which sends the COOP/COEP headers that SharedArrayBuffer needs; its main thread
+# works too, so it waits for the lock on the browser's main thread. tsan/stress and
+# tsan/stress-unlocked: the core natively under ThreadSanitizer, with src/lock.c's pthread mutex
+# and, to show that the tool finds what the lock prevents, without it.
+# misuse-link.txt: what emcc -pthread says when given the single-threaded library.
+# Emscripten's glue is CommonJS, and so is the .worker.js each thread loads: the package.json
+# here says so, since the repository's says "type": "module".
+EMCC_THREADS_FLAGS="-O2 -pthread -Wno-pthreads-mem-growth -Isrc -sMALLOC=none -sEXIT_RUNTIME=1 -sPTHREAD_POOL_SIZE=8
+    -sALLOW_MEMORY_GROWTH=1 -sINITIAL_MEMORY=1MB -sTOTAL_STACK=512KB
+    -sDEFAULT_PTHREAD_STACK_SIZE=128KB"
+TSAN_FLAGS="-std=c11 -Wall -Wextra -Werror -O1 -g -pthread -fsanitize=thread -Isrc
+    -DTAGALLOC_DEBUG=1 -DTAGALLOC_ARENA_BYTES=(64u<<20)"
+build_threads() {
+    local out=build/threads f
+    mkdir -p $out/web $out/tsan
+    echo '{ "type": "commonjs" }' >$out/package.json
+    emcc $EMCC_THREADS_FLAGS test/threads/stress.c build/emscripten-mt/libtagalloc.a \
+        -o $out/stress.cjs
+    emcc $EMCC_THREADS_FLAGS -sENVIRONMENT=web,worker test/threads/stress.c \
+        build/emscripten-mt/libtagalloc.a -o $out/web/stress.js
+    cp test/threads/stress.html $out/web/stress.html
+    rm -f $out/misuse.*
+    if emcc $EMCC_THREADS_FLAGS test/threads/stress.c build/emscripten/libtagalloc.a \
+        -o $out/misuse.cjs 2>$out/misuse-link.txt; then
+        echo "linked" >>$out/misuse-link.txt
+    fi
+    local locked=() unlocked=()
+    for f in $CORE src/grow.c; do
+        clang $TSAN_FLAGS -include src/unlocked.h -c "$f" -o "$out/tsan/$(basename "${f%.c}").o"
+        clang $TSAN_FLAGS -c "$f" -o "$out/tsan/unlocked-$(basename "${f%.c}").o"
+        locked+=("$out/tsan/$(basename "${f%.c}").o")
+        unlocked+=("$out/tsan/unlocked-$(basename "${f%.c}").o")
+    done
+    clang $TSAN_FLAGS test/threads/stress.c src/lock.c "${locked[@]}" -o $out/tsan/stress
+    clang $TSAN_FLAGS test/threads/stress.c "${unlocked[@]}" -o $out/tsan/stress-unlocked
+    for f in $out/stress.cjs $out/stress.wasm $out/web/stress.html $out/tsan/stress \
+        $out/tsan/stress-unlocked; do bytes "$f"; done
+}
+
 # The libFuzzer target test/native/fuzz.c over an 8 MiB arena (below 16 MiB, see the file): the
 # core's sources compiled in, with coverage, ASan and UBSan, invariants trapping. Its seed corpus
 # is test/native/corpus (bash test/native/make-corpus.sh); test/fuzz.test.js runs it.
@@ -346,5 +447,6 @@ build_deps() {
 
 need_tools
 steps=("$@")
-[ ${#steps[@]} -gt 0 ] || steps=(deps native module wasi emscripten examples bench programs web native_tests fuzz)
+[ ${#steps[@]} -gt 0 ] || steps=(deps native module wasi emscripten emscripten_mt examples bench
+    bench_threads programs web native_tests fuzz threads)
 for step in "${steps[@]}"; do "build_$step"; done

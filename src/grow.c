@@ -1,4 +1,5 @@
-/* The platform: where the heap starts and how its memory grows. The only platform code.
+/* The platform: where the heap starts and how its memory grows. The core's only platform code
+ * (the -mt builds add the lock, in lock.c).
  * wasm32: the heap starts at __heap_base and grows with memory.grow, 64 KiB pages, only as many
  * as the heap's end needs. Native: a fixed arena in .bss, so the OS commits pages as they are
  * first touched (reserved lazily); TAGALLOC_ARENA_BYTES sets its size at build time. */

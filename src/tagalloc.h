@@ -1,8 +1,14 @@
 /* tagalloc — a boundary-tag heap for WebAssembly (and for native tests).
  *
- * One process (one wasm instance) has one heap. Every call below acts on it. The heap is not
- * thread-safe: wasm modules without threads, and native tests, call it from one thread.
- * The chunk layout and the heap invariants are drawn in heap.h. */
+ * One process (one wasm instance) has one heap. Every call below acts on it. The core itself is
+ * not thread-safe: the standalone module, the wasm32-wasi drop-in and the single-threaded
+ * Emscripten drop-in are called from one thread (an emcc -pthread link of the latter fails).
+ * The -mt builds (build/emscripten-mt/libtagalloc.a, for emcc -pthread; natively, the core with
+ * src/lock.c) take one lock around every call below, so each call is atomic with respect to
+ * every other, from any thread; a block may be freed by another thread than its allocator's.
+ * There, tagalloc_last_error(), tagalloc_check_where() and tagalloc_events() describe the
+ * latest call of any thread, and the error handler runs with the lock held (it must not call
+ * tagalloc). The chunk layout and the heap invariants are drawn in heap.h. */
 #ifndef TAGALLOC_H
 #define TAGALLOC_H
 

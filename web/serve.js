@@ -3,7 +3,8 @@
 // (so that web/ imports ../wasm/index.js like any user) and nothing else; / redirects to /web/.
 //   node web/serve.js                 http://127.0.0.1:8080/
 //   PORT=0 HOST=0.0.0.0 node web/serve.js
-// Tests import startServer() and listen on port 0.
+// Tests import startServer() and listen on port 0; test/threads.test.js also has it serve the
+// threads test page that build.sh writes to build/threads/web.
 
 import { createServer } from 'node:http';
 import { readFile, stat } from 'node:fs/promises';
@@ -11,7 +12,7 @@ import { extname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const SERVED = ['web', 'wasm']; // the top-level directories a browser may read
+const SERVED = ['web', 'wasm']; // the directories a browser may read, from the repository's root
 const TYPES = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
@@ -35,8 +36,8 @@ const HEADERS = {
   'X-Content-Type-Options': 'nosniff',
 };
 
-/** The file a URL path names, or null when it lies outside what is served. */
-function fileFor(pathname) {
+/** The file a URL path names, or null when it lies outside the served directories. */
+function fileFor(pathname, served) {
   let path;
   try {
     path = decodeURIComponent(pathname);
@@ -45,12 +46,16 @@ function fileFor(pathname) {
   }
   if (path.includes('\0')) return null;
   const file = resolve(ROOT, '.' + path);
-  const top = file.slice(ROOT.length).split(sep)[0];
-  if (!file.startsWith(ROOT) || !SERVED.includes(top)) return null;
+  const relative = file.slice(ROOT.length);
+  const inside = (dir) => {
+    const local = dir.split('/').join(sep);
+    return relative === local || relative.startsWith(local + sep);
+  };
+  if (!file.startsWith(ROOT) || !served.some(inside)) return null;
   return file;
 }
 
-async function handle(request, response) {
+async function handle(request, response, served) {
   const send = (status, body, headers = {}) => {
     response.writeHead(status, { ...HEADERS, 'Content-Type': 'text/plain; charset=utf-8',
       ...headers });
@@ -65,7 +70,7 @@ async function handle(request, response) {
     send(302, 'see /web/\n', { Location: '/web/' });
     return;
   }
-  let file = fileFor(pathname);
+  let file = fileFor(pathname, served);
   if (!file) {
     send(404, `not found: ${pathname}\n`);
     return;
@@ -91,14 +96,15 @@ async function handle(request, response) {
 }
 
 /**
- * Starts the server. Port 0 picks a free port.
- * @param {{ port?: number, host?: string }} [options]
+ * Starts the server. Port 0 picks a free port. `served` replaces the directories it serves
+ * (paths from the repository's root, '/'-separated).
+ * @param {{ port?: number, host?: string, served?: string[] }} [options]
  * @returns {Promise<{ server: import('node:http').Server, url: string,
  *   close: () => Promise<void> }>} url is the page's address, ending in /web/
  */
-export function startServer({ port = 8080, host = '127.0.0.1' } = {}) {
+export function startServer({ port = 8080, host = '127.0.0.1', served = SERVED } = {}) {
   const server = createServer((request, response) => {
-    handle(request, response).catch((error) => {
+    handle(request, response, served).catch((error) => {
       response.destroy(error);
     });
   });
