@@ -76,14 +76,15 @@ build_module() {
 # Drop-in libraries: src/libc.c, which includes the core and grow.c (one translation unit) and
 # defines the standard allocator names so libc's own malloc is never linked; segregated fit
 # only; misuse traps, as glibc aborts. Two of each, from the same source:
-#   libtagalloc.a        -Os with the fast paths (inlined where it measures faster): ~4 KB
-#   libtagalloc-small.a  -Oz, no fast paths, no inlining beyond what -Oz decides: under 2 KB
-# bench/README.md has the measurements behind both. No -mbulk-memory: a program linked with -s
-# loses its features section, and the wasm-opt that clang then runs rejects memory.copy; memcpy
-# comes from libc, as it does for libc's own malloc.
+#   libtagalloc.a        -Os with the fast paths (forced inline where they measure faster)
+#   libtagalloc-small.a  -Os without the fast paths or the victim: under 2,048 bytes
+# (-finline-functions undoes the -fno-inline-functions that emcc adds at -Os: without it the
+# small drop-in ran at a quarter of its speed). bench/README.md has the measurements.
+# No -mbulk-memory: a program linked with -s loses its features section, and the wasm-opt that
+# clang then runs rejects memory.copy; memcpy comes from libc, as it does for libc's own malloc.
 DROPIN_DEFINES="-DTAGALLOC_ALL_POLICIES=0 -DTAGALLOC_TRAP_ON_MISUSE=1"
-DROPIN_FAST="-Os"
-DROPIN_SMALL="-Oz -fno-inline-functions -DTAGALLOC_FAST_PATHS=0"
+DROPIN_FAST="-Os -finline-functions"
+DROPIN_SMALL="-Os -finline-functions -DTAGALLOC_FAST_PATHS=0 -DTAGALLOC_VICTIM=0"
 
 # wasm32-wasi: link it before libc: clang --target=wasm32-wasi prog.c build/wasi/libtagalloc.a
 WASI_FLAGS="--target=wasm32-wasi --sysroot=$WASI_SYSROOT -std=c11 -Wall -Wextra -Werror"

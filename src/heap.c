@@ -98,7 +98,7 @@ static chunk *release(heap *h, chunk *c) {
     }
     chunk_set(c, size, false);
     chunk_set_prev_used(c + size, false);
-    if (victim != h->victim) index_hold(h, c); /* index_remove let the victim go */
+    if (TAGALLOC_VICTIM && victim != h->victim) index_hold(h, c); /* the victim grew */
     else index_insert(h, c);
     return c;
 }

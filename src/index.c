@@ -73,7 +73,7 @@ static HOT void index_insert(heap *h, chunk *c) {
 }
 
 __attribute__((noinline)) static void index_hold(heap *h, chunk *c) {
-    if (!heap_is_segregated(h)) {
+    if (!TAGALLOC_VICTIM || !heap_is_segregated(h)) {
         index_insert(h, c);
     } else if (!is_top(h, c)) {
         if (h->victim) index_insert(h, chunk_at(h->victim)); /* the one held before: to its bin */
@@ -82,7 +82,7 @@ __attribute__((noinline)) static void index_hold(heap *h, chunk *c) {
 }
 
 static HOT void index_remove(heap *h, chunk *c) {
-    if (h->victim == chunk_link(c)) {
+    if (TAGALLOC_VICTIM && h->victim == chunk_link(c)) {
         h->victim = 0;
         return;
     }
@@ -128,13 +128,13 @@ static chunk *fit_in_class(heap *h, uint32_t bin, link *from, uint32_t size, uin
 }
 
 static HOT chunk *take_segregated(heap *h, uint32_t size) {
-    if (h->summary || h->victim) { /* else no hole: a heap used like a stack takes the top */
+    if (h->summary || (TAGALLOC_VICTIM && h->victim)) { /* else no hole: the top serves */
         uint32_t bin = bin_of(size);
         link from = h->bins[bin][0]; /* an exact class's first chunk fits: one probe */
         chunk *c = fit_in_class(h, bin, &from, size, OWN_CLASS_PROBES);
         if (c) return list_unlink(h, c);
         uint32_t above = bin_at_or_above(h, bin + 1); /* any chunk in a higher class fits */
-        chunk *victim = h->victim ? probe(chunk_at(h->victim)) : 0; /* first of its class */
+        chunk *victim = TAGALLOC_VICTIM && h->victim ? probe(chunk_at(h->victim)) : 0;
         uint32_t have = victim ? chunk_size(victim) : 0;
         if (have >= size && (!above || bin_of(have) <= above)) {
             h->victim = 0;

@@ -35,6 +35,10 @@
 #define TAGALLOC_FAST_PATHS 1 /* 0 leaves out malloc's, free's and realloc's fast paths: the same
                                * heap and results, fewer bytes (libtagalloc-small.a) */
 #endif
+#ifndef TAGALLOC_VICTIM
+#define TAGALLOC_VICTIM 1 /* 0 leaves out segregated fit's victim (index.c): fewer bytes, slower
+                           * runs of allocations (libtagalloc-small.a) */
+#endif
 #ifndef TAGALLOC_ARENA_BYTES
 #define TAGALLOC_ARENA_BYTES (256u << 20) /* native builds: the fixed arena, reserved lazily */
 #endif
