@@ -167,6 +167,17 @@ build_examples() {
     clang $WASI_LINK_FLAGS build/examples/double-free.wasi.o \
         -o build/examples/double-free.dlmalloc.wasi.wasm
     bytes build/examples/double-free.dlmalloc.wasi.wasm
+    # The link lines README gives, -O2 with and without -s (clang then runs wasm-opt on a module
+    # whose features section -s stripped), and the size-first libraries.
+    clang --target=wasm32-wasi --sysroot=$WASI_SYSROOT -O2 -s -Isrc examples/libc-demo.c \
+        build/wasi/libtagalloc.a -o build/examples/libc-demo.stripped.wasi.wasm
+    clang --target=wasm32-wasi --sysroot=$WASI_SYSROOT -O2 -Isrc examples/libc-demo.c \
+        build/wasi/libtagalloc-small.a -o build/examples/libc-demo.small.wasi.wasm
+    emcc $EMCC_FLAGS -Isrc $EMCC_EXAMPLE_FLAGS examples/libc-demo.c \
+        build/emscripten/libtagalloc-small.a -o build/examples/libc-demo.small.emscripten.cjs
+    for name in stripped.wasi.wasm small.wasi.wasm small.emscripten.cjs; do
+        bytes build/examples/libc-demo.$name
+    done
 }
 
 # The page (web/, served by web/serve.js): no build step of its own; it gets a copy of the

@@ -87,6 +87,17 @@ test('the Emscripten build serves strdup, qsort records, stdio and realloc from 
   assertServed(run('build/examples/libc-demo.emscripten.cjs'));
 });
 
+test('README\'s wasi link line works with -O2 -s, and the small libraries serve the same calls', () => {
+  // -s strips the features section before clang runs wasm-opt: the drop-in uses no bulk memory
+  for (const path of ['build/examples/libc-demo.stripped.wasi.wasm',
+    'build/examples/libc-demo.small.wasi.wasm']) {
+    const result = run(path);
+    assertServed(result);
+    assert.match(result.stdout, /^file: wrote and read back 10 lines/m, path);
+  }
+  assertServed(run('build/examples/libc-demo.small.emscripten.cjs'));
+});
+
 test('an Emscripten SAFE_HEAP build links against grow.c\'s sbrk and passes its checks', () => {
   assertServed(run('build/examples/libc-demo.safe-heap.emscripten.cjs'));
 });
