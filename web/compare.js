@@ -296,7 +296,13 @@ export class Comparison {
         `<td>${key}${POLICY_NAMES[r.policy]}</td><td>${r.coalescing}</td>${cells.join('')}` +
         `${check}</tr>`;
     });
-    $('compare-table').tBodies[0].innerHTML = rows.join('');
+    const body = $('compare-table').tBodies[0];
+    body.innerHTML = rows.join('');
+    // Narrow screens show the table a heap a block, each value beside its column's name.
+    const labels = [...$('compare-table').tHead.rows[0].cells].map((th) => th.textContent);
+    for (const tr of body.rows) {
+      for (const td of tr.cells) td.dataset.label = labels[td.cellIndex];
+    }
   }
 
   #draw() {

@@ -1,0 +1,88 @@
+// The page in Chromium, issue by issue: layout at phone to desktop widths, the header and memory
+// map, searches that probe more chunks than the event log holds, and the explanations.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { call, launch, nextFrames } from './helpers/page.js';
+
+let chromium;
+before(async () => {
+  chromium = await launch();
+});
+after(async () => {
+  await chromium?.close();
+});
+
+const VIEWPORTS = [[390, 844], [1024, 768], [1440, 900]];
+
+/** What overflows: the document sideways, the header, and any heading whose text is clipped. */
+function overflow(page) {
+  return page.evaluate(() => {
+    const problems = [];
+    const doc = document.documentElement;
+    if (doc.scrollWidth > window.innerWidth) {
+      problems.push(`the document is ${doc.scrollWidth} px wide in a ${window.innerWidth} px window`);
+    }
+    const header = document.querySelector('header');
+    if (header.scrollWidth > header.clientWidth) {
+      problems.push(`the header's content is ${header.scrollWidth} px in ${header.clientWidth} px`);
+    }
+    const visible = (el) => el.getClientRects().length > 0;
+    for (const el of document.querySelectorAll('h1, h2, h3, th, .tabs a, summary, legend')) {
+      if (!visible(el) || el.getBoundingClientRect().width <= 1) continue; // not screen-reader-only text
+      if (el.scrollWidth > el.clientWidth + 1) {
+        problems.push(`"${el.textContent.trim().slice(0, 40)}" is clipped ` +
+          `(${el.scrollWidth} px of text in ${el.clientWidth} px)`);
+      }
+      const r = el.getBoundingClientRect();
+      if (r.right > window.innerWidth + 1 || r.left < -1) {
+        problems.push(`"${el.textContent.trim().slice(0, 40)}" sticks out of the window`);
+      }
+    }
+    return problems;
+  });
+}
+
+for (const [width, height] of VIEWPORTS) {
+  test(`at ${width}x${height} the heap view fits the window and draws the heap`, async (t) => {
+    const { page, problems } = await chromium.open(t, { width, height });
+    await call(page, 'malloc', 100);
+    await nextFrames(page);
+    assert.deepEqual(await overflow(page), []);
+    const canvas = await page.$eval('#heap-canvas', (c) => ({ css: c.clientWidth, px: c.width }));
+    assert.ok(canvas.css > 0 && canvas.px > 0, `the heap canvas is ${canvas.css} px wide`);
+    // "What happened" is wide enough to read: not one word a line.
+    const happened = await page.$eval('.happened-card', (el) => el.clientWidth);
+    assert.ok(happened >= Math.min(300, width - 40), `"What happened" is ${happened} px wide`);
+    // The cards do not overlap each other.
+    const overlaps = await page.evaluate(() => {
+      const cards = [...document.querySelectorAll('#heap-view .card')]
+        .map((el) => [el.className, el.getBoundingClientRect()]);
+      const hits = [];
+      for (let i = 0; i < cards.length; i++) {
+        for (let j = i + 1; j < cards.length; j++) {
+          const [a, r] = cards[i];
+          const [b, s] = cards[j];
+          if (r.left < s.right - 1 && s.left < r.right - 1 && r.top < s.bottom - 1 &&
+            s.top < r.bottom - 1) hits.push(`${a} / ${b}`);
+        }
+      }
+      return hits;
+    });
+    assert.deepEqual(overlaps, []);
+    assert.deepEqual(problems, []);
+  });
+
+  test(`at ${width}x${height} the compare view fits the window`, async (t) => {
+    const { page, problems } = await chromium.open(t, { width, height, hash: '#compare' });
+    await page.selectOption('#compare-trace', 'short1-bal.rep');
+    await page.waitForFunction(() => {
+      const status = document.querySelector('#compare-status');
+      return status.dataset.done === 'true' && status.textContent.includes('short1-bal');
+    });
+    await nextFrames(page);
+    assert.deepEqual(await overflow(page), []);
+    const charts = await page.$$eval('.charts canvas', (cs) => cs.map((c) => c.clientWidth));
+    assert.ok(charts.every((w) => w > 0), `chart widths ${charts}`);
+    assert.deepEqual(problems, []);
+  });
+}
