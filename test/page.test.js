@@ -86,3 +86,39 @@ for (const [width, height] of VIEWPORTS) {
     assert.deepEqual(problems, []);
   });
 }
+
+test('the header follows linear memory as it grows, and the memory map says it is not to scale',
+  async (t) => {
+    const { page, problems } = await chromium.open(t);
+    assert.match(await page.textContent('#load-status'), /128 KiB of linear memory/);
+    await call(page, 'malloc', 200000000);
+    const size = await page.evaluate(() => window.heap.layout().memorySize);
+    assert.ok(size > 190 * 2 ** 20);
+    assert.match(await page.textContent('#load-status'), /191 MiB of linear memory/);
+    assert.match(await page.textContent('#map-note'), /not to scale/);
+    assert.deepEqual(problems, []);
+  });
+
+for (const width of [360, 390, 1024, 2560]) {
+  test(`at ${width} px the memory map's names are whole and overlap nothing`, async (t) => {
+    const { page, problems } = await chromium.open(t, { width, height: 800 });
+    await call(page, 'malloc', 100);
+    await call(page, 'malloc', 200000000); // heap end and memory.size a few pixels apart
+    await nextFrames(page);
+    const { labels, width: canvasWidth } = await page.$eval('#heap-canvas', (c) =>
+      ({ labels: JSON.parse(c.dataset.labels), width: c.clientWidth }));
+    assert.ok(labels.some((l) => l.text === 'heap end'));
+    assert.deepEqual(labels.filter((l) => l.cut).map((l) => l.text), [], 'no name is cut');
+    for (const l of labels) {
+      assert.ok(l.x0 >= 0 && l.x1 <= canvasWidth, `"${l.text}" lies inside the canvas`);
+    }
+    for (let i = 0; i < labels.length; i++) {
+      for (let j = i + 1; j < labels.length; j++) {
+        const [a, b] = [labels[i], labels[j]];
+        const apart = a.x1 <= b.x0 || b.x1 <= a.x0 || a.y1 <= b.y0 || b.y1 <= a.y0;
+        assert.ok(apart, `"${a.text}" and "${b.text}" overlap`);
+      }
+    }
+    assert.deepEqual(problems, []);
+  });
+}

@@ -65,8 +65,6 @@ async function init() {
   window.addEventListener('hashchange', route);
   route();
   refresh();
-  $('load-status').textContent = `tagalloc.wasm · ${bytes(page.heap.layout().memorySize)} of ` +
-    'linear memory';
   document.body.dataset.ready = 'true';
 }
 
@@ -430,6 +428,7 @@ function refresh({ list = 'now' } = {}) {
     events: page.events, selected: page.selected,
   });
   showStats(heap.stats(), heap.check(), chunks);
+  showMemory(heap.layout().memorySize);
   showSelected();
   if (page.pending) {
     showHappened(page.pending);
@@ -440,6 +439,14 @@ function refresh({ list = 'now' } = {}) {
     showList(chunks);
     page.listTime = now;
   }
+}
+
+/** The header's memory size: linear memory only grows, by malloc or by a trace. */
+function showMemory(memorySize) {
+  const el = $('load-status');
+  if (el.dataset.memorySize === String(memorySize)) return;
+  el.dataset.memorySize = String(memorySize);
+  el.textContent = `tagalloc.wasm · ${bytes(memorySize)} of linear memory`;
 }
 
 function showStats(s, check, chunks) {
