@@ -122,3 +122,34 @@ for (const width of [360, 390, 1024, 2560]) {
     assert.deepEqual(problems, []);
   });
 }
+
+test('a malloc that probes 1,500 free chunks says so, shows its placement and draws badges ' +
+  'that do not overlap', async (t) => {
+  const { page, problems } = await chromium.open(t);
+  await page.selectOption('#policy', 'first-fit');
+  await page.evaluate(() => { // 1,500 holes of 32 bytes, each between two used chunks
+    const small = [];
+    for (let i = 0; i < 1500; i++) {
+      small.push(window.heap.malloc(24));
+      window.heap.malloc(24);
+    }
+    for (const p of small) window.heap.free(p);
+  });
+  await call(page, 'malloc', 4000);
+  await nextFrames(page);
+  const happened = await page.textContent('#happened');
+  assert.match(happened, /Looked at 1,500 free chunks/);
+  assert.match(happened, /and 1,492 more/);
+  assert.match(happened, /lists the first 512 probes/);
+  assert.match(happened, /Placed the request/);
+  assert.match(await page.textContent('#log'), /probed 1,500/);
+  // The three-digit badges stand apart, and the placement's check mark is among them.
+  const badges = JSON.parse(await page.$eval('#heap-canvas', (c) => c.dataset.badges));
+  assert.ok(badges.length > 3, `${badges.length} badges drawn`);
+  assert.ok(badges.some((b) => b.text === '✓'), 'the placement is marked');
+  for (let i = 1; i < badges.length; i++) {
+    const [a, b] = [badges[i - 1], badges[i]].sort((p, q) => p.x0 - q.x0);
+    assert.ok(a.x1 <= b.x0, `badges ${a.text} and ${b.text} overlap`);
+  }
+  assert.deepEqual(problems, []);
+});

@@ -42,6 +42,14 @@ export interface HeapEvent {
   size: number;
 }
 
+/** One call's events, in order; a search that probes more than 512 chunks lists the first 512. */
+export type HeapEvents = HeapEvent[] & {
+  /** How many free chunks the search probed, listed or not. */
+  probes: number;
+  /** How many events are not listed (0: the list is whole). */
+  dropped: number;
+};
+
 export interface Layout {
   globalBase: number; dataEnd: number; heapBase: number; heapStart: number; heapEnd: number;
   memorySize: number; pageBytes: number;
@@ -69,7 +77,7 @@ export class Heap {
   walk(): Chunk[];
   stats(): HeapStats;
   check(): CheckResult;
-  events(): HeapEvent[];
+  events(): HeapEvents;
   layout(): Layout;
   reset(): void;
   bytes(payload: number, n: number): Uint8Array;

@@ -5,7 +5,7 @@ const POLICIES = ['first-fit', 'next-fit', 'best-fit', 'segregated'];
 const COALESCING = ['immediate', 'deferred'];
 const ERRORS = ['NONE', 'DOUBLE_FREE', 'INVALID_POINTER', 'CORRUPTED_CHUNK', 'OUT_OF_MEMORY',
   'BAD_ALIGNMENT'];
-const EVENTS = ['probe', 'place', 'split', 'merge', 'grow', 'free'];
+const EVENTS = ['probe', 'place', 'split', 'merge', 'grow', 'free', 'dropped'];
 const INVARIANTS = [null, 'I1', 'I2', 'I3', 'I4', 'I5', 'I6'];
 const STATS = ['heapSize', 'inUse', 'free', 'freeChunks', 'largestFree', 'peakHeap', 'peakInUse',
   'badFrees', 'heapStart'];
@@ -17,6 +17,7 @@ const REQUIRED_EXPORTS = ['memory', 'malloc', 'free', 'calloc', 'realloc', 'alig
   'tagalloc_scratch_bytes', '__heap_base', '__data_end', '__global_base'];
 const U32_LIMIT = 2 ** 32;
 const PAGE_BYTES = 65536;
+const EVENT_MAX = 1024;  // TAGALLOC_EVENT_MAX: records in the event log
 const CHUNK_RECORD_BYTES = 12; // tagalloc_chunk and tagalloc_event on wasm32: three 4-byte fields
 
 const SENTENCES = {
@@ -243,18 +244,34 @@ export class Heap {
     return { ok: false, invariant: INVARIANTS[broken], chunk: this.#x.tagalloc_check_where() >>> 0 };
   }
 
-  /** What the latest call did: the chunks its search probed, where it placed, split, merged. */
+  /**
+   * What the latest call did: the chunks its search probed, where it placed, split, merged, in
+   * order. A search that probes more than 512 chunks lists its first 512: `probes` is how many
+   * it probed, `dropped` how many events are not listed (0: the list is whole).
+   * @returns {import('./index.d.ts').HeapEvents}
+   */
   events() {
     const scratch = this.#x.tagalloc_scratch() >>> 0;
     const log = this.#x.tagalloc_events(scratch) >>> 0;
     const u32 = this.#u32();
-    const count = Math.min(u32[scratch / 4], 1024);
+    const count = Math.min(u32[scratch / 4], EVENT_MAX);
     const events = [];
+    let probes = 0;
+    let dropped = 0;
     for (let i = 0; i < count; i++) {
       const at = log / 4 + i * 3;
-      events.push({ kind: EVENTS[u32[at]], payload: u32[at + 1], size: u32[at + 2] });
+      const kind = EVENTS[u32[at]];
+      if (kind === 'dropped') { // size: probes left out; payload: other events left out
+        probes += u32[at + 2];
+        dropped += u32[at + 2] + u32[at + 1];
+        continue;
+      }
+      if (kind === 'probe') probes++;
+      events.push({ kind, payload: u32[at + 1], size: u32[at + 2] });
     }
-    return events;
+    // Not enumerable: the result still compares and serialises as a plain array of events.
+    return Object.defineProperties(events, { probes: { value: probes },
+      dropped: { value: dropped } });
   }
 
   /** The outcome code of the latest allocation call: 'NONE', 'OUT_OF_MEMORY', … */

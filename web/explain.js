@@ -1,7 +1,7 @@
 // Turns heap.events() — what the latest call did — into sentences: the chunks the search
 // looked at, the chunk it chose and why, the split, the merge, the growth.
 
-import { exact as bytes, hex } from './format.js';
+import { count, exact as bytes, hex } from './format.js';
 
 const WHY = {
   'first-fit': 'the first free chunk, in address order, that is big enough',
@@ -37,7 +37,7 @@ export function explain({ call, result, before, events, policy, coalescing, chun
       const run = [];
       while (i < events.length && events[i].kind === 'probe') run.push(events[i++]);
       i--;
-      steps.push({ kind: 'probe', text: describeProbes(run, chosen, need, probes) });
+      steps.push({ kind: 'probe', text: describeProbes(run, chosen, need, probes, events) });
     } else if (e.kind === 'place') {
       steps.push({ kind: 'place', text: describePlace(e, { call, before, policy, chosen,
         need: split ? need : 0, finalSize }) });
@@ -101,7 +101,8 @@ export function brief(events) {
     else if (e.kind === 'split') splits.push(bytes(e.size));
   }
   const words = [];
-  if (probes) words.push(`probed ${probes}`);
+  if (events.probes) probes = events.probes; // listed or not
+  if (probes) words.push(`probed ${count(probes)}`);
   if (grew) words.push('grew');
   if (merges) words.push(`merged ${merges}×`);
   if (splits.length) words.push(`split ${splits.join(' + ')} off`);
@@ -120,16 +121,23 @@ function sizeOf(chunks, payload) {
   return 0;
 }
 
-function describeProbes(run, chosen, need, all) {
+// A run of probes; `events.probes` is how many the search made in all, listed or not (the event
+// log lists the first 512), so the last run of a cut log stands for the rest too.
+function describeProbes(run, chosen, need, all, events) {
   const first = all.indexOf(run[0]) + 1;
+  const last = all[all.length - 1] === run[run.length - 1];
+  const unlisted = last ? Math.max(0, (events.probes ?? all.length) - all.length) : 0;
+  const total = run.length + unlisted;
   const listed = run.slice(0, MAX_LISTED).map((p, k) => {
     const verdict = need ? `${bytes(p.size)}, ${p.size < need ? 'too small' : 'big enough'}`
       : bytes(p.size);
     return `#${first + k} ${hex(p.payload)} (${verdict}${p === chosen ? ', chosen' : ''})`;
   });
-  const more = run.length > MAX_LISTED ? `, and ${run.length - MAX_LISTED} more` : '';
-  const noun = run.length === 1 ? 'free chunk' : 'free chunks';
-  return `Looked at ${run.length} ${noun}: ${listed.join(', ')}${more}.`;
+  const more = total > MAX_LISTED ? `, and ${count(total - MAX_LISTED)} more` : '';
+  const cut = unlisted ? ` The event log lists the first ${count(all.length)} probes; the ` +
+    `other ${count(unlisted)} are counted, not drawn.` : '';
+  const noun = total === 1 ? 'free chunk' : 'free chunks';
+  return `Looked at ${count(total)} ${noun}: ${listed.join(', ')}${more}.${cut}`;
 }
 
 function describePlace(e, { call, before, policy, chosen, need, finalSize }) {

@@ -22,6 +22,7 @@ const COLORS = {
   freeText: '#475569',
   endTag: '#334155',
   probe: '#f59e0b',
+  probeBadge: '#b45309', // white digits on it read at 5:1; the lighter probe colour would not
   place: '#16a34a',
   split: '#0d9488',
   merge: '#9333ea',
@@ -646,18 +647,32 @@ export class HeapView {
     if (selected && chosen) stroke([chosen], COLORS.selected, 3);
     ctx.restore();
 
+    // Numbered badges over the probed chunks, as many as fit side by side; the placement's
+    // check mark first, so that no probe badge hides it. Their boxes go to data-badges.
     const laneY = BANDS.lane.y + BANDS.lane.h / 2;
-    let lastMarkX = -Infinity;
-    for (let i = 0; i < probes.length; i++) {
-      const r = rectOf(probes[i].payload, probes[i].size, 0);
-      if (!r || r[4] - lastMarkX < 16 || r[4] < x || r[4] > x + width) continue;
-      drawBadge(ctx, r[4], laneY, String(i + 1), COLORS.probe);
-      lastMarkX = r[4];
-    }
+    const badges = [];
+    const fits = (x0, x1) => x0 >= x - 8 && x1 <= x + width + 8 &&
+      badges.every((b) => x1 + 2 <= b.x0 || b.x1 + 2 <= x0);
     for (const e of placed) {
       const r = rectOf(e.payload, e.size, 0);
-      if (r && r[4] >= x && r[4] <= x + width) drawBadge(ctx, r[4], laneY, '✓', COLORS.place);
+      if (!r) continue;
+      const half = badgeWidth(ctx, '✓') / 2;
+      const cx = Math.min(Math.max(r[4], x - 8 + half), x + width + 8 - half);
+      if (fits(cx - half, cx + half)) {
+        drawBadge(ctx, cx, laneY, '✓', COLORS.place);
+        badges.push({ text: '✓', x0: cx - half, x1: cx + half });
+      }
     }
+    for (let i = 0; i < probes.length; i++) {
+      const r = rectOf(probes[i].payload, probes[i].size, 0);
+      if (!r) continue;
+      const text = String(i + 1);
+      const half = badgeWidth(ctx, text) / 2;
+      if (!fits(r[4] - half, r[4] + half)) continue;
+      drawBadge(ctx, r[4], laneY, text, COLORS.probeBadge);
+      badges.push({ text, x0: r[4] - half, x1: r[4] + half });
+    }
+    this.#canvas.dataset.badges = JSON.stringify(badges);
   }
 
   #paintRover(ctx, box) {
@@ -824,13 +839,24 @@ function eventColor(kind) {
     free: COLORS.freed }[kind];
 }
 
+const BADGE_FONT = 'bold 9px system-ui, sans-serif';
+
+/** A badge is a circle for one character, a pill for more. */
+function badgeWidth(ctx, text) {
+  ctx.font = BADGE_FONT;
+  return Math.max(14, ctx.measureText(text).width + 8);
+}
+
 function drawBadge(ctx, cx, cy, text, color) {
+  const half = badgeWidth(ctx, text) / 2;
   ctx.fillStyle = color;
   ctx.beginPath();
-  ctx.arc(cx, cy, 7, 0, 2 * Math.PI);
+  ctx.arc(cx - half + 7, cy, 7, Math.PI / 2, 3 * Math.PI / 2);
+  ctx.arc(cx + half - 7, cy, 7, -Math.PI / 2, Math.PI / 2);
+  ctx.closePath();
   ctx.fill();
   ctx.fillStyle = '#ffffff';
-  ctx.font = 'bold 9px system-ui, sans-serif';
+  ctx.font = BADGE_FONT;
   ctx.textAlign = 'center';
   ctx.textBaseline = 'middle';
   ctx.fillText(text, cx, cy + 0.5);
