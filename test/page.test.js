@@ -153,3 +153,52 @@ test('a malloc that probes 1,500 free chunks says so, shows its placement and dr
   }
   assert.deepEqual(problems, []);
 });
+
+test('switching deferred to immediate explains the merges and stops outlining merged chunks',
+  async (t) => {
+    const { page, problems } = await chromium.open(t);
+    await page.selectOption('#policy', 'first-fit');
+    await page.selectOption('#coalescing', 'deferred');
+    for (const request of [64, 64, 64, 64]) await call(page, 'malloc', request);
+    const used = (await page.evaluate(() => window.heap.walk())).filter((c) => c.used);
+    await call(page, 'free', used[1].payload);
+    await call(page, 'free', used[2].payload);
+    assert.match(await page.textContent('#happened'), /Deferred coalescing leaves/);
+    await page.selectOption('#coalescing', 'immediate');
+    await nextFrames(page);
+    const happened = await page.textContent('#happened');
+    assert.doesNotMatch(happened, /[Dd]eferred/);
+    assert.match(happened, /heap.coalescing = 'immediate'/);
+    assert.match(happened, /Merged touching free chunks into one of/);
+    // What the page outlines still exists: each event's chunk is one of heap.walk()'s.
+    const { walk, events } = await page.evaluate(() => ({ walk: window.heap.walk(),
+      events: window.page?.events }));
+    assert.equal(events, undefined, 'the page keeps its state to itself');
+    const outlined = JSON.parse(await page.$eval('#heap-canvas', (c) => c.dataset.outlined));
+    for (const o of outlined) {
+      assert.ok(walk.some((c) => c.payload === o.payload && c.size === o.size),
+        `the outlined ${o.kind} chunk at ${o.payload} (${o.size} B) is in the heap`);
+    }
+    assert.ok(outlined.some((o) => o.kind === 'merge'), 'the merge is outlined');
+    assert.deepEqual(problems, []);
+  });
+
+test('aligned_alloc explains the chunk it made, not the search\'s larger request', async (t) => {
+  const { page, problems } = await chromium.open(t);
+  await page.selectOption('#policy', 'first-fit');
+  await call(page, 'malloc', 100);
+  await call(page, 'malloc', 1000);
+  await call(page, 'malloc', 10);
+  const used = (await page.evaluate(() => window.heap.walk())).filter((c) => c.used);
+  await call(page, 'free', used[1].payload);
+  await call(page, 'aligned', 256, 64);
+  const happened = await page.textContent('#happened');
+  const p = (await page.evaluate(() => window.heap.walk()))
+    .find((c) => c.used && !used.some((u) => u.payload === c.payload));
+  assert.equal(p.payload % 256, 0);
+  assert.equal(p.size, 80);
+  assert.match(happened, /Its chunk is 80 B: the 64 B request and the 4 B head tag/);
+  assert.doesNotMatch(happened, /needs 144 B|352 B|too small/);
+  assert.match(happened, /in front of it went back to the heap as a free chunk/);
+  assert.deepEqual(problems, []);
+});

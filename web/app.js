@@ -5,7 +5,7 @@ import { createHeap, loadModule } from '../wasm/index.js';
 import { HeapView } from './view.js';
 import { brief, explain } from './explain.js';
 import { describeOp, OP_ALLOC, OP_FREE, parseTrace, Replayer } from './trace.js';
-import { bytes, count, hex, parseNumber, percent } from './format.js';
+import { bytes, count, exact, hex, parseNumber, percent } from './format.js';
 import { Comparison } from './compare.js';
 
 const MAX_MEMORY = 256 * 1024 * 1024; // a runaway request fails as out of memory, not the tab
@@ -74,7 +74,7 @@ async function init() {
  * Runs one heap call and records it: `run` returns the call's result (a payload, or undefined
  * for free). A refused call (TagallocError) is logged, never thrown.
  */
-function perform({ text, call, before = 0, run, after = () => {}, quiet = false }) {
+function perform({ text, call, before = 0, run, after = () => {}, quiet = false, ...args }) {
   const heap = page.heap;
   page.ops++;
   let result;
@@ -88,7 +88,7 @@ function perform({ text, call, before = 0, run, after = () => {}, quiet = false 
   page.events = events;
   if (!error) after(result);
   const op = { n: page.ops, text, call, before, result, error, events,
-    policy: heap.policy, coalescing: heap.coalescing };
+    policy: heap.policy, coalescing: heap.coalescing, ...args };
   page.lastOp = op;
   if (!quiet) {
     addLog([op]);
@@ -116,10 +116,10 @@ function pointerOf(id, what) {
 }
 
 /** Runs an allocating call from the form; its chunk is named p1, p2, … on the drawing. */
-function allocate(call, args, run, requested) {
+function allocate(call, args, run, requested, extra = {}) {
   const name = `p${page.nextName}`;
   perform({
-    text: `${name} = ${call}(${args.join(', ')})`, call, run,
+    text: `${name} = ${call}(${args.join(', ')})`, call, run, ...extra,
     after: (p) => nameChunk(p, name, requested),
   });
   refresh();
@@ -143,7 +143,7 @@ function doAligned() {
   const request = alignment === null ? null : requestOf('aligned-request', 'aligned_alloc');
   if (request === null) return;
   allocate('aligned_alloc', [alignment, request],
-    () => page.heap.alignedAlloc(alignment, request), request);
+    () => page.heap.alignedAlloc(alignment, request), request, { alignment, request });
 }
 
 function doRealloc() {
@@ -217,13 +217,34 @@ function wireOperations() {
   });
   $('policy').addEventListener('change', () => {
     page.heap.policy = $('policy').value;
-    addLog([{ setting: true, text: `heap.policy = '${page.heap.policy}'` }]);
+    const text = `heap.policy = '${page.heap.policy}'`;
+    addLog([{ setting: true, text }]);
+    showSetting(text, [{ kind: 'note', text: `The next search uses ${page.heap.policy}; ` +
+      'the heap itself did not change.' }], []);
     refresh();
   });
   $('coalescing').addEventListener('change', () => {
+    // Switching to immediate merges every run of touching free chunks at once; those merges
+    // are appended to the latest call's events, so the new ones are what follows them.
+    const earlier = page.heap.events().length;
     page.heap.coalescing = $('coalescing').value;
-    const note = page.heap.coalescing === 'immediate' ? ' (touching free chunks merged now)' : '';
-    addLog([{ setting: true, text: `heap.coalescing = '${page.heap.coalescing}'${note}` }]);
+    const merges = page.heap.events().slice(earlier).filter((e) => e.kind === 'merge');
+    const immediate = page.heap.coalescing === 'immediate';
+    const note = immediate ? ' (touching free chunks merged now)' : '';
+    const text = `heap.coalescing = '${page.heap.coalescing}'`;
+    addLog([{ setting: true, text: `${text}${note}` }]);
+    let steps;
+    if (!immediate) {
+      steps = [{ kind: 'note', text: 'From now on a freed chunk stays apart from its free ' +
+        'neighbours until a search comes up short and merges them.' }];
+    } else if (merges.length) {
+      steps = merges.map((e) => ({ kind: 'merge', text: 'Merged touching free chunks into ' +
+        `one of ${exact(e.size)} at ${hex(e.payload)}.` }));
+    } else {
+      steps = [{ kind: 'note', text: 'No free chunks touched: nothing to merge. From now on ' +
+        'a freed chunk merges with its free neighbours at once.' }];
+    }
+    showSetting(text, steps, merges);
     refresh();
   });
   $('reset').addEventListener('click', reset);
@@ -626,6 +647,14 @@ function showHappened(op) {
   const arrow = op.error ? ' → ' : '';
   el.innerHTML = `<p class="call-line">${escape(op.text)}${arrow}${resultText(op)}` +
     ` <span class="muted small">${op.policy} · ${op.coalescing}</span></p>${body}`;
+}
+
+/** "What happened" for a setting: its steps, and only its own events drawn on the heap. */
+function showSetting(text, steps, events) {
+  page.events = events;
+  page.pending = null;
+  $('happened').innerHTML = `<p class="call-line">${escape(text)}</p><ul>` +
+    steps.map((s) => `<li class="${s.kind}">${escape(s.text)}</li>`).join('') + '</ul>';
 }
 
 function addLog(ops) {

@@ -13,15 +13,66 @@ const WHY = {
 };
 
 const MAX_LISTED = 8; // probes named one by one; the rest are counted
+const ALIGNMENT = 16; // every payload is this aligned; aligned_alloc beyond it searches wider
+
+/**
+ * aligned_alloc beyond 16 bytes searches for more than the request, so that an aligned payload
+ * surely fits in what it finds, then gives back what lies before and after the aligned chunk.
+ * Told from the user's side: the chunk found, where the aligned payload went, what went back.
+ */
+function explainAligned({ result, events, policy, chunks, alignment, request, placed }) {
+  const steps = [];
+  const probes = events.filter((e) => e.kind === 'probe');
+  const chosen = probes.findLast((p) => p.payload <= placed.payload &&
+    placed.payload < p.payload + p.size);
+  const grew = events.find((e) => e.kind === 'grow');
+  if (probes.length) {
+    steps.push({ kind: 'probe', text: describeProbes(probes, chosen, 0, probes, events) });
+  }
+  if (grew) {
+    steps.push({ kind: 'grow', text: `Nothing free was big enough, so the heap grew by ` +
+      `${bytes(grew.size)} at its end.` });
+  }
+  const where = chosen ? `the ${bytes(chosen.size)} free chunk at ${hex(chosen.payload)}, ` +
+    `${WHY[policy] ?? 'the chunk the policy picked'}` : 'new space at the heap\'s end';
+  steps.push({ kind: 'place', text: `Chose ${where}. An aligned request looks for room for ` +
+    `the request plus ${bytes(alignment)} more, so that a ${alignment}-byte-aligned payload ` +
+    'fits wherever the chunk starts.' });
+  const size = sizeOf(chunks, result);
+  const gap = result - placed.payload;
+  const front = gap ? `; the ${bytes(gap)} in front of it went back to the heap as a free ` +
+    'chunk' : '';
+  steps.push({ kind: 'split', text: `The payload is at ${hex(result)}, the first ` +
+    `${alignment}-byte-aligned address in the chunk with room for a free chunk before it` +
+    `${front}. Its chunk is ${bytes(size)}: the ${bytes(request ?? size - 4)} request and the ` +
+    `4 B head tag, rounded up to ${ALIGNMENT} B.` });
+  const after = placed.payload - 4 + placed.size; // the end of what the search took
+  const end = result - 4 + size;
+  if (after > end) {
+    steps.push({ kind: 'split', text: `The ${bytes(after - end)} after it went back to the ` +
+      'heap too.' });
+  }
+  for (const e of events) {
+    if (e.kind === 'merge') {
+      steps.push({ kind: 'merge', text: 'Merged touching free chunks into one of ' +
+        `${bytes(e.size)} at ${hex(e.payload)}.` });
+    }
+  }
+  return steps;
+}
 
 /**
  * @param {{ call: string, result?: number, before?: number, events: object[], policy: string,
  *   coalescing: string, chunks: object[] }} op what ran and the heap after it
  * @returns {{ kind: string, text: string }[]} one sentence a step
  */
-export function explain({ call, result, before, events, policy, coalescing, chunks }) {
-  const steps = [];
+export function explain({ call, result, before, events, policy, coalescing, chunks, alignment,
+  request }) {
   const placed = events.find((e) => e.kind === 'place');
+  if (call === 'aligned_alloc' && alignment > ALIGNMENT && placed && result) {
+    return explainAligned({ result, events, policy, chunks, alignment, request, placed });
+  }
+  const steps = [];
   const probes = events.filter((e) => e.kind === 'probe');
   const split = placed && events.find((e) => e.kind === 'split' &&
     e.payload + e.size === placed.payload + placed.size);

@@ -641,6 +641,9 @@ export class HeapView {
     stroke(byKind('free'), COLORS.freed, 2.5);
     const placed = byKind('place').map((e) => chunkAt(chunks, e.payload - TAG_BYTES) ?? e);
     stroke(placed, COLORS.place, 3);
+    this.#canvas.dataset.outlined = JSON.stringify([...events.filter((e) => e.kind !== 'probe' &&
+      e.kind !== 'place' && e.kind !== 'grow'), ...placed.map((c) => ({ ...c, kind: 'place' }))]
+      .map(({ kind, payload, size }) => ({ kind, payload, size })));
     const hovered = chunkAt(chunks, this.#hover - TAG_BYTES);
     if (this.#hover && hovered) stroke([hovered], '#475569', 1.5);
     const chosen = chunkAt(chunks, selected - TAG_BYTES);
