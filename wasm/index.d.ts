@@ -56,12 +56,15 @@ export interface Layout {
 }
 
 export class TagallocError extends Error {
+  constructor(code: Exclude<ErrorCode, 'NONE' | 'OUT_OF_MEMORY'>, call: string, pointer: number);
   code: Exclude<ErrorCode, 'NONE' | 'OUT_OF_MEMORY'>;
   /** the pointer the call was given; for BAD_ALIGNMENT, the alignment */
   pointer: number;
 }
 
+/** A heap comes from createHeap(); `new Heap()` throws. */
 export class Heap {
+  private constructor();
   readonly memory: WebAssembly.Memory;
   policy: Policy;
   coalescing: Coalescing;
@@ -72,6 +75,7 @@ export class Heap {
   free(payload: number): void;
   calloc(count: number, size: number): number;
   realloc(payload: number, request: number): number;
+  /** A non-number alignment (a bigint too) is a TypeError; a bad number, TagallocError. */
   alignedAlloc(alignment: number, request: number): number;
   usableSize(payload: number): number;
   walk(): Chunk[];
@@ -80,8 +84,10 @@ export class Heap {
   events(): HeapEvents;
   layout(): Layout;
   reset(): void;
+  /** Throws TypeError for a missing or non-integer argument, RangeError past memory's end. */
   bytes(payload: number, n: number): Uint8Array;
 }
 
 export function loadModule(options?: { debug?: boolean }): Promise<WebAssembly.Module>;
+/** Rejects (TypeError) anything but an options object, and unknown option names. */
 export function createHeap(options?: HeapOptions): Promise<Heap>;

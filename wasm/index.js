@@ -44,8 +44,11 @@ export class TagallocError extends Error {
 }
 
 function hex(n) {
-  return '0x' + (n >>> 0).toString(16);
+  return typeof n === 'number' ? '0x' + (n >>> 0).toString(16) : String(n);
 }
+
+const OPTIONS = ['policy', 'coalescing', 'maxMemory', 'debug', 'module'];
+const CONSTRUCTING = Symbol('createHeap'); // only createHeap() makes a Heap
 
 const compiled = new Map();
 
@@ -78,6 +81,19 @@ async function compile(url) {
  * @returns {Promise<Heap>}
  */
 export async function createHeap(options = {}) {
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new TypeError(`tagalloc: createHeap takes an options object ({ policy, coalescing, ` +
+      `maxMemory, debug, module }) or nothing, not ${describe(options)}`);
+  }
+  const unknown = Object.keys(options).filter((key) => !OPTIONS.includes(key));
+  if (unknown.length) {
+    throw new TypeError(`tagalloc: createHeap has no option ${unknown.join(', ')}; ` +
+      `the options are ${OPTIONS.join(', ')}`);
+  }
+  if (options.module !== undefined && !(options.module instanceof WebAssembly.Module)) {
+    throw new TypeError('tagalloc: createHeap\'s module option is a WebAssembly.Module from ' +
+      'loadModule()');
+  }
   const module = options.module ?? await loadModule({ debug: options.debug });
   const instance = await WebAssembly.instantiate(module, {});
   const missing = REQUIRED_EXPORTS.filter((name) => !(name in instance.exports));
@@ -85,7 +101,7 @@ export async function createHeap(options = {}) {
     throw new Error(`tagalloc: the wasm module lacks the export${missing.length > 1 ? 's' : ''} ` +
       `${missing.join(', ')}; rebuild it with build.sh`);
   }
-  const heap = new Heap(instance.exports);
+  const heap = new Heap(instance.exports, CONSTRUCTING);
   if (options.policy !== undefined) heap.policy = options.policy;
   if (options.coalescing !== undefined) heap.coalescing = options.coalescing;
   if (options.maxMemory !== undefined) heap.maxMemory = options.maxMemory;
@@ -97,7 +113,11 @@ export class Heap {
   #x;
   #maxMemory = Infinity;
 
-  constructor(exports) {
+  /** Not for callers: createHeap() makes heaps. */
+  constructor(exports, token) {
+    if (token !== CONSTRUCTING) {
+      throw new TypeError('tagalloc: a Heap comes from await createHeap(options), not new Heap()');
+    }
     this.#x = exports;
   }
 
@@ -147,6 +167,10 @@ export class Heap {
 
   /** A payload aligned to `alignment` (a power of two up to 65536); 0 when nothing fits. */
   alignedAlloc(alignment, request) {
+    if (typeof alignment !== 'number') {
+      throw new TypeError(`tagalloc: alignedAlloc takes the alignment as a number of bytes, ` +
+        `not ${describe(alignment)}`);
+    }
     if (!Number.isInteger(alignment) || alignment <= 0 || alignment >= U32_LIMIT) {
       throw new TagallocError('BAD_ALIGNMENT', 'alignedAlloc', alignment);
     }
@@ -299,24 +323,44 @@ export class Heap {
     this.#x.tagalloc_reset();
   }
 
-  /** A view of n bytes at payload (valid until the memory grows). */
+  /**
+   * A view of n bytes at payload (valid until the memory grows). Both are required; a range
+   * outside linear memory is a RangeError.
+   */
   bytes(payload, n) {
-    return new Uint8Array(this.#x.memory.buffer, payload, n);
+    pointerArgument(payload, 'bytes');
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) {
+      throw new TypeError(`tagalloc: bytes(payload, n) takes n, a whole number of bytes, not ` +
+        `${describe(n)}`);
+    }
+    const memory = this.#x.memory.buffer;
+    if (payload + n > memory.byteLength) {
+      throw new RangeError(`tagalloc: bytes(${hex(payload)}, ${n}) reaches past the end of ` +
+        `linear memory (${memory.byteLength} bytes)`);
+    }
+    return new Uint8Array(memory, payload, n);
   }
 }
 
 /** n as wasm32's size_t. A larger n becomes SIZE_MAX, which the heap refuses as it refuses any
  * request too large to serve: 0 back and lastError 'OUT_OF_MEMORY', from the one place that
  * decides. */
+function describe(value) {
+  if (typeof value === 'bigint') return `${value}n (a bigint; pass a number)`;
+  if (typeof value === 'string') return JSON.stringify(value);
+  return String(value);
+}
+
 function sizeArgument(n, call) {
   if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) {
-    throw new TypeError(`tagalloc: ${call} takes a whole number of bytes, not ${String(n)}`);
+    throw new TypeError(`tagalloc: ${call} takes a whole number of bytes, not ${describe(n)}`);
   }
   return Math.min(n, U32_LIMIT - 1);
 }
 
 function pointerArgument(p, call) {
   if (typeof p !== 'number' || !Number.isInteger(p) || p < 0 || p >= U32_LIMIT) {
-    throw new TypeError(`tagalloc: ${call} takes a pointer (a number from malloc), not ${String(p)}`);
+    throw new TypeError(`tagalloc: ${call} takes a pointer (a number from malloc), not ` +
+      `${describe(p)}`);
   }
 }
