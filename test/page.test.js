@@ -2,6 +2,7 @@
 // map, searches that probe more chunks than the event log holds, and the explanations.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { call, launch, nextFrames } from './helpers/page.js';
 
 let chromium;
@@ -202,3 +203,34 @@ test('aligned_alloc explains the chunk it made, not the search\'s larger request
   assert.match(happened, /in front of it went back to the heap as a free chunk/);
   assert.deepEqual(problems, []);
 });
+
+test('utilisation has one definition and one name in Stats, the Compare table and the README',
+  async (t) => {
+    const { page, problems } = await chromium.open(t);
+    await page.selectOption('#trace-select', 'short1-bal.rep');
+    await page.waitForSelector('#trace-status[data-position="0"]');
+    await page.fill('#speed', '12');
+    await page.dispatchEvent('#speed', 'input');
+    await page.click('#play');
+    await page.waitForSelector('#trace-status[data-done="true"]');
+    await nextFrames(page);
+    const s = await page.evaluate(() => window.heap.stats());
+    assert.equal(s.inUse, 0, 'short1-bal frees everything');
+    const shown = await page.textContent('[data-stat="peak utilisation"]');
+    assert.equal(shown, `${((100 * s.peakInUse) / s.peakHeap).toFixed(1)}%`);
+    const definition = await page.getAttribute('dt[title^="Peak in use / peak heap"]', 'title');
+    assert.ok(definition, 'Stats defines it');
+    await page.click('#tab-compare');
+    const header = await page.$eval('#compare-table th:nth-child(3)', (th) => [th.textContent,
+      th.title]);
+    assert.deepEqual(header, ['Peak utilisation', definition]);
+    const names = await page.$$eval('#compare-table th, #stats dt, .charts h3',
+      (els) => els.map((el) => el.textContent));
+    assert.deepEqual(names.filter((n) => /utilisation/i.test(n) && !/^peak utilisation/i.test(n)),
+      [], 'nothing else is called utilisation');
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8')
+      .replace(/\s+/g, ' ');
+    assert.ok(readme.includes(`*peak utilisation*: ${definition[0].toLowerCase()}` +
+      `${definition.slice(1)}`), 'the README gives the same definition');
+    assert.deepEqual(problems, []);
+  });

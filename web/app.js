@@ -6,7 +6,7 @@ import { HeapView } from './view.js';
 import { brief, explain } from './explain.js';
 import { describeOp, OP_ALLOC, OP_FREE, parseTrace, Replayer } from './trace.js';
 import { bytes, count, exact, hex, parseNumber, percent } from './format.js';
-import { Comparison } from './compare.js';
+import { Comparison, UTILISATION } from './compare.js';
 
 const MAX_MEMORY = 256 * 1024 * 1024; // a runaway request fails as out of memory, not the tab
 const LOG_LIMIT = 200;                 // log lines kept
@@ -483,8 +483,8 @@ function showStats(s, check, chunks) {
     ['bad frees', count(s.badFrees)],
     ['heap start', s.heapStart ? hex(s.heapStart) : '—'],
     ['chunks', `${count(chunks.length)} (${count(used)} used)`, 'derived'],
-    ['utilisation', percent(s.heapSize ? s.peakInUse / s.heapSize : NaN), 'derived',
-      'peak in use / heap size'],
+    ['peak utilisation', percent(s.peakHeap ? s.peakInUse / s.peakHeap : NaN), 'derived',
+      UTILISATION],
     ['ext. fragmentation', percent(s.free ? 1 - s.largestFree / s.free : NaN), 'derived',
       '1 − largest free / total free'],
   ];

@@ -22,6 +22,9 @@ const FRAME_BUDGET_MS = 12;        // replay time per animation frame, shared by
 const SAMPLES = 400;               // points per chart line
 const MAX_MEMORY = 256 * 1024 * 1024; // per heap: a trace asking for more fails as out of memory
 const DEFAULT_TRACE = 'amptjp-bal';
+/** The page's one utilisation, named and defined the same in Stats, here and in the README. */
+export const UTILISATION = 'Peak in use / peak heap: the most bytes in use at once (chunks, ' +
+  'tags included) over the largest the heap has been';
 
 const $ = (id) => document.getElementById(id);
 
@@ -70,7 +73,7 @@ export class Comparison {
       heapSize: new LineChart($('chart-heap'), { title: 'Heap size', unit: 'bytes' }),
       inUse: new LineChart($('chart-in-use'), { title: 'Bytes in use', unit: 'bytes' }),
       util: new LineChart($('chart-util'),
-        { title: 'Utilisation: peak in use / heap size', unit: 'fraction' }),
+        { title: 'Peak utilisation so far', unit: 'fraction' }),
       frag: new LineChart($('chart-frag'),
         { title: 'External fragmentation: 1 − largest free / free', unit: 'fraction' }),
     };
@@ -178,7 +181,7 @@ export class Comparison {
       run.xs.push(r.position);
       run.heapSize.push(s.heapSize);
       run.inUse.push(s.inUse);
-      run.util.push(s.heapSize ? s.peakInUse / s.heapSize : 0);
+      run.util.push(s.peakHeap ? s.peakInUse / s.peakHeap : 0); // peak utilisation so far
       const frag = s.free ? 1 - s.largestFree / s.free : 0;
       run.frag.push(frag);
       run.fragSum += frag;
@@ -228,7 +231,7 @@ export class Comparison {
     const name = this.#trace.name;
     let text;
     if (best.final.util - worst.final.util < 0.005) {
-      text = `On ${name} every policy reaches the same utilisation, ${percent(best.final.util)}: ` +
+      text = `On ${name} every policy reaches the same peak utilisation, ${percent(best.final.util)}: ` +
         'the fragmentation is in the trace itself (its frees leave holes no later request fits), ' +
         'not in how a policy picks chunks.';
     } else {
