@@ -15,6 +15,7 @@ const SPEEDS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, Infinity];
 const FRAME_BUDGET_MS = 10;            // replay time per frame at full speed
 const LIST_INTERVAL_MS = 250;          // the chunk list's refresh period while replaying
 const CALLS = { [OP_ALLOC]: 'malloc', [OP_FREE]: 'free' };
+const ANNOUNCE_MS = 2000;              // the least time between two replay announcements
 
 const $ = (id) => document.getElementById(id);
 
@@ -35,6 +36,9 @@ const page = {
   lastTime: 0,
   listTime: 0,
   traces: [],
+  announceText: '',
+  announceTime: -Infinity,
+  announceTimer: 0,
 };
 
 init();
@@ -63,8 +67,21 @@ async function init() {
   page.traces = await loadTraceList();
   page.compare = new Comparison({ module, traces: page.traces, fetchTrace });
   window.addEventListener('hashchange', route);
+  document.querySelector('.tabs').addEventListener('keydown', (event) => {
+    const tabs = [$('tab-heap'), $('tab-compare')];
+    const at = tabs.indexOf(document.activeElement);
+    const to = { ArrowLeft: at - 1, ArrowRight: at + 1, Home: 0, End: tabs.length - 1 }[event.key];
+    if (at < 0 || to === undefined) return;
+    event.preventDefault();
+    const tab = tabs[(to + tabs.length) % tabs.length];
+    tab.focus();
+    location.hash = tab.getAttribute('href');
+  });
   route();
   refresh();
+  // Loaded: from now on the header's memory size changes as the heap grows, too often to be
+  // announced (the Stats panel has it); a failure to load was announced above.
+  $('load-status').setAttribute('aria-live', 'off');
   document.body.dataset.ready = 'true';
 }
 
@@ -148,6 +165,7 @@ function doAligned() {
 
 function doRealloc() {
   const pointer = pointerOf('realloc-pointer', 'realloc');
+  if (pointer !== null && ownedByTrace(pointer, 'realloc')) return;
   const request = pointer === null ? null : requestOf('realloc-request', 'realloc');
   if (request === null) return;
   const old = page.names.get(pointer);
@@ -166,8 +184,21 @@ function doRealloc() {
   refresh();
 }
 
+/**
+ * A chunk that a loaded trace holds (its ptr[id]) is the trace's: freeing or resizing it by hand
+ * would make the trace's own free or realloc of it fail later. Says so and returns true.
+ */
+function ownedByTrace(pointer, call) {
+  const id = page.replayer && !page.replayer.done ? page.replayer.idOf(pointer) : -1;
+  if (id < 0) return false;
+  logProblem(`${call}(${hex(pointer)}): that chunk is ptr[${id}] of the trace ` +
+    `${page.replayer.trace.name}, which frees it itself later; restart the trace or reset the ` +
+    'heap to use it by hand');
+  return true;
+}
+
 function doFree(pointer = pointerOf('free-pointer', 'free')) {
-  if (pointer === null) return;
+  if (pointer === null || ownedByTrace(pointer, 'free')) return;
   const name = page.names.get(pointer)?.name;
   perform({
     text: `free(${name ?? hex(pointer)})`, call: 'free', before: pointer,
@@ -249,7 +280,7 @@ function wireOperations() {
   });
   $('reset').addEventListener('click', reset);
   document.addEventListener('keydown', (event) => {
-    if (event.key !== 'Delete' && event.key !== 'Backspace') return;
+    if (event.key !== 'Delete') return; // Backspace means "back" to many people: not a free
     if (/^(INPUT|SELECT|TEXTAREA)$/.test(event.target.tagName)) return;
     if (!page.selected || $('heap-view').hidden) return;
     event.preventDefault();
@@ -331,16 +362,40 @@ function play() {
   page.playing = true;
   page.budget = 1; // the first operation runs at once
   page.lastTime = performance.now();
-  $('play').textContent = '⏸ Pause';
+  showPlaying(true);
   requestAnimationFrame(tick);
 }
 
 function pause() {
   if (!page.playing) return;
   page.playing = false;
-  $('play').textContent = '▶ Play';
+  showPlaying(false);
   refresh();
   showTraceStatus();
+}
+
+// The glyphs are CSS shapes: no font is needed for them.
+function showPlaying(playing) {
+  $('play').innerHTML = playing ? '<i class="glyph pause" aria-hidden="true"></i><span>Pause</span>'
+    : '<i class="glyph play" aria-hidden="true"></i><span>Play</span>';
+  // While replaying, "What happened" changes every frame: a screen reader hears the throttled
+  // status instead (announce()).
+  $('happened').setAttribute('aria-live', playing ? 'off' : 'polite');
+}
+
+// A screen reader is told the replay's progress at most every ANNOUNCE_MS, and the last word
+// always arrives.
+function announce(text) {
+  page.announceText = text;
+  if (page.announceTimer) return;
+  const due = page.announceTime + ANNOUNCE_MS - performance.now();
+  const say = () => {
+    page.announceTimer = 0;
+    page.announceTime = performance.now();
+    $('announce').textContent = page.announceText;
+  };
+  if (due <= 0) say();
+  else page.announceTimer = setTimeout(say, due);
 }
 
 // One frame of replay: as many operations as the speed allows (at most FRAME_BUDGET_MS of
@@ -368,7 +423,7 @@ function tick(now) {
   }
   if (r.done) {
     page.playing = false;
-    $('play').textContent = '▶ Play';
+    showPlaying(false);
     refresh();
   } else {
     refresh({ list: 'throttled' });
@@ -385,6 +440,9 @@ function showTraceStatus() {
   const next = r.done ? 'done' : `next: ${describeOp(r.trace, r.position)}`;
   const status = $('trace-status');
   status.textContent = `${r.trace.name}: ${count(r.position)} / ${count(total)} · ${next}`;
+  announce(r.done ? `${r.trace.name}: done, ${count(total)} operations`
+    : page.playing ? `${r.trace.name}: operation ${count(r.position)} of ${count(total)}`
+      : status.textContent);
   status.dataset.position = String(r.position);
   status.dataset.done = String(r.done);
   $('step').disabled = r.done;
@@ -504,9 +562,9 @@ function showList(chunks) {
     const c = chunks[i];
     const state = c.used ? 'used' : 'free';
     const selected = c.payload === page.selected ? ' aria-selected="true"' : '';
-    html[i] = `<li data-payload="${c.payload}" data-size="${c.size}" data-state="${state}"` +
-      `${selected}><span>${hex(c.payload)}</span><span>${c.size} B</span>` +
-      `<span>${state}</span></li>`;
+    html[i] = `<li id="chunk-${c.payload}" role="option" data-payload="${c.payload}" ` +
+      `data-size="${c.size}" data-state="${state}"${selected || ' aria-selected="false"'}>` +
+      `<span>${hex(c.payload)}</span><span>${c.size} B</span><span>${state}</span></li>`;
   }
   list.innerHTML = html.join('');
   list.dataset.ops = String(page.ops);
@@ -560,12 +618,13 @@ function select(payload, { quiet = false } = {}) {
     $('realloc-pointer').value = hex(payload);
   }
   for (const li of $('chunk-list').querySelectorAll('[aria-selected="true"]')) {
-    li.removeAttribute('aria-selected');
+    li.setAttribute('aria-selected', 'false');
   }
-  if (payload) {
-    const li = $('chunk-list').querySelector(`[data-payload="${payload}"]`);
-    li?.setAttribute('aria-selected', 'true');
-  }
+  const li = payload ? $('chunk-list').querySelector(`[data-payload="${payload}"]`) : null;
+  li?.setAttribute('aria-selected', 'true');
+  if (li) $('chunk-list').setAttribute('aria-activedescendant', li.id);
+  else $('chunk-list').removeAttribute('aria-activedescendant');
+  li?.scrollIntoView({ block: 'nearest' });
   if (quiet) return;
   showSelected();
   page.view.show({ selected: payload });
@@ -610,9 +669,53 @@ function showZoom() {
     : `${(1 / bpp).toFixed(1)} px/B`;
 }
 
+/** Zooms the detail strip about the selected chunk when there is one, else its middle. */
+function zoom(factor) {
+  const c = page.chunks.find((x) => x.payload === page.selected);
+  page.view.zoom(factor);
+  if (c) page.view.centre(c.payload - 4 + c.size / 2);
+}
+
+/** Selects the chunk `step` places after the selected one (the first or last when none). */
+function selectBy(step, { centre = true } = {}) {
+  const chunks = page.chunks;
+  if (!chunks.length) return;
+  const at = chunks.findIndex((c) => c.payload === page.selected);
+  const last = chunks.length - 1;
+  let i;
+  if (!Number.isFinite(step)) i = step < 0 ? 0 : last;
+  else if (at < 0) i = step > 0 ? 0 : last;
+  else i = Math.min(last, Math.max(0, at + step));
+  select(chunks[i].payload);
+  if (centre) page.view.centre(chunks[i].payload - 4 + chunks[i].size / 2);
+  const c = chunks[i];
+  $('heap-canvas').setAttribute('aria-description', `selected: ${c.used ? 'used' : 'free'} ` +
+    `chunk at ${hex(c.payload)}, ${c.size} bytes, ${i + 1} of ${chunks.length}`);
+}
+
+const KEY_STEPS = { ArrowLeft: -1, ArrowRight: 1, ArrowUp: -1, ArrowDown: 1, Home: -Infinity,
+  End: Infinity, PageUp: -10, PageDown: 10 };
+
 function wireView() {
-  $('zoom-in').addEventListener('click', () => page.view.zoom(2));
-  $('zoom-out').addEventListener('click', () => page.view.zoom(0.5));
+  $('zoom-in').addEventListener('click', () => zoom(2));
+  $('zoom-out').addEventListener('click', () => zoom(0.5));
+  $('heap-canvas').addEventListener('keydown', (event) => {
+    if (event.key in KEY_STEPS) {
+      event.preventDefault();
+      selectBy(KEY_STEPS[event.key]);
+    } else if (event.key === '+' || event.key === '=') {
+      event.preventDefault();
+      zoom(2);
+    } else if (event.key === '-') {
+      event.preventDefault();
+      zoom(0.5);
+    }
+  });
+  $('chunk-list').addEventListener('keydown', (event) => {
+    if (!(event.key in KEY_STEPS)) return;
+    event.preventDefault();
+    selectBy(KEY_STEPS[event.key]);
+  });
   $('zoom-fit').addEventListener('click', () => page.view.fit());
   $('chunk-details').addEventListener('toggle', () => showList(page.chunks));
   $('chunk-list').addEventListener('click', (event) => {
@@ -707,6 +810,8 @@ function route() {
   $('compare-view').hidden = !compare;
   $('tab-heap').setAttribute('aria-selected', String(!compare));
   $('tab-compare').setAttribute('aria-selected', String(compare));
+  $('tab-heap').tabIndex = compare ? -1 : 0;
+  $('tab-compare').tabIndex = compare ? 0 : -1;
   if (compare) page.compare.show();
   else page.view.draw();
 }

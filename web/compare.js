@@ -10,11 +10,12 @@ import { bytes, count, percent } from './format.js';
 
 const POLICIES = ['first-fit', 'next-fit', 'best-fit', 'segregated'];
 const MODES = ['immediate', 'deferred'];
+// Okabe and Ito's palette: next fit and best fit differ in more than red against green.
 const POLICY_COLORS = {
-  'first-fit': '#2563eb',
-  'next-fit': '#dc2626',
-  'best-fit': '#16a34a',
-  'segregated': '#9333ea',
+  'first-fit': '#0072b2',
+  'next-fit': '#d55e00',
+  'best-fit': '#009e73',
+  'segregated': '#cc79a7',
 };
 const POLICY_NAMES = { 'first-fit': 'first fit', 'next-fit': 'next fit', 'best-fit': 'best fit',
   'segregated': 'segregated fit' };

@@ -19,7 +19,7 @@ const COLORS = {
   freeHatch: '#d5dce8',
   freeEdge: '#a3b0c4',
   freeTag: '#8190a8',
-  freeText: '#475569',
+  freeText: '#334155', // 5:1 on the hatching
   endTag: '#334155',
   probe: '#f59e0b',
   probeBadge: '#b45309', // white digits on it read at 5:1; the lighter probe colour would not
@@ -685,7 +685,7 @@ export class HeapView {
     const scale = width / (end - start);
     const band = BANDS.rover;
     let rx = x + (rover - TAG_BYTES - start) * scale;
-    const color = roverActive ? COLORS.rover : '#94a3b8';
+    const color = roverActive ? COLORS.rover : '#556275'; // 5.6:1 on white
     const label = roverActive ? 'rover: next fit resumes here' : 'rover (next fit only)';
     ctx.fillStyle = color;
     ctx.font = (roverActive ? 'bold ' : '') + FONT;
