@@ -175,3 +175,21 @@ test('a chunk that a loaded trace holds cannot be freed by hand', async (t) => {
   assert.doesNotMatch(await page.textContent('#log'), /DOUBLE_FREE|INVALID_POINTER/);
   assert.deepEqual(problems, []);
 });
+
+test('zooming keeps the selected chunk in the middle of the strip', async (t) => {
+  const { page, problems } = await chromium.open(t);
+  await page.selectOption('#policy', 'first-fit');
+  for (let i = 0; i < 40; i++) await call(page, 'malloc', 200);
+  const walk = await page.evaluate(() => window.heap.walk());
+  const chunk = walk[5];
+  await page.focus('#heap-canvas');
+  await page.keyboard.press('Home');
+  for (let i = 0; i < 5; i++) await page.keyboard.press('ArrowRight');
+  for (let i = 0; i < 3; i++) await page.click('#zoom-in');
+  await nextFrames(page);
+  const { rangeStart, rangeEnd } = await page.$eval('#heap-canvas', (c) => ({ ...c.dataset }));
+  const middle = (Number(rangeStart) + Number(rangeEnd)) / 2;
+  assert.ok(Math.abs(middle - (chunk.payload - 4 + chunk.size / 2)) < 1,
+    `the strip's middle ${middle} is the chunk's`);
+  assert.deepEqual(problems, []);
+});
