@@ -3,7 +3,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { call, launch, nextFrames } from './helpers/page.js';
+import { call, launch, nextFrames, TRACES } from './helpers/page.js';
 
 let chromium;
 before(async () => {
@@ -234,3 +234,34 @@ test('utilisation has one definition and one name in Stats, the Compare table an
       `${definition.slice(1)}`), 'the README gives the same definition');
     assert.deepEqual(problems, []);
   });
+
+test('the comparison names a fastest heap only beyond the spread of repeated timings, and ' +
+  'names a loaded file in its selector', async (t) => {
+  const { page, problems } = await chromium.open(t, { hash: '#compare' });
+  await page.setInputFiles('#compare-file', `${TRACES}short1-bal.rep`);
+  await page.waitForFunction(() => {
+    const status = document.querySelector('#compare-status');
+    return status.dataset.done === 'true' && status.textContent.includes('short1-bal');
+  });
+  const selected = await page.$eval('#compare-trace', (s) => s.selectedOptions[0].textContent);
+  assert.match(selected, /short1-bal\.rep \(loaded\)/);
+  const verdict = await page.textContent('#verdict');
+  assert.match(verdict, /No heap is clearly fastest/, '12 operations time as noise');
+  assert.doesNotMatch(verdict, /Fastest:/);
+  const speeds = await page.$$eval('[data-column="opsPerSecond"]', (tds) =>
+    tds.map((td) => [td.textContent, td.className]));
+  assert.equal(speeds.length, 8);
+  for (const [text, cls] of speeds) {
+    assert.match(text, /^[\d,]+ \([\d,]+–[\d,]+\)$/, 'median (range)');
+    assert.equal(cls, '', 'no best or worst marked on noise');
+  }
+  assert.doesNotMatch(verdict, /\ba 8/);
+  assert.deepEqual(problems, []);
+});
+
+test('sizes read with the right article', async () => {
+  const { article } = await import('../web/compare.js');
+  assert.deepEqual(['8 KiB', '18.5 KiB', '11 KiB', '80 KiB', '1.5 MiB', '110 KiB', '16 KiB']
+    .map(article), ['an 8 KiB', 'an 18.5 KiB', 'an 11 KiB', 'an 80 KiB', 'a 1.5 MiB',
+    'a 110 KiB', 'a 16 KiB']);
+});
