@@ -3,7 +3,7 @@
 #   bash build.sh            everything
 #   bash build.sh native     only the named steps (native module wasi emscripten emscripten_mt
 #                            examples bench bench_threads programs web native_tests fuzz threads
-#                            deps)
+#                            deps; page is deps module web)
 # When a tool is missing it installs the Debian packages itself as root, else prints the
 # apt-get line and fails.
 set -euo pipefail
@@ -461,4 +461,9 @@ need_tools
 steps=("$@")
 [ ${#steps[@]} -gt 0 ] || steps=(deps native module wasi emscripten emscripten_mt examples bench
     bench_threads programs web native_tests fuzz threads)
-for step in "${steps[@]}"; do "build_$step"; done
+for step in "${steps[@]}"; do
+    case $step in
+    page) build_deps && build_module && build_web ;; # what the page needs (npm start)
+    *) "build_$step" ;;
+    esac
+done

@@ -205,6 +205,8 @@ enum {
     TAGALLOC_EVENT_MERGE, /* free chunks merged into this one (size: after the merge) */
     TAGALLOC_EVENT_GROW,  /* the heap grew; size: by how many bytes */
     TAGALLOC_EVENT_FREE,  /* this chunk became free */
+    TAGALLOC_EVENT_DROPPED, /* the log was cut here: size probes and payload other events
+                             * happened later and are not listed */
 };
 typedef struct tagalloc_event {
     int kind;
@@ -212,10 +214,13 @@ typedef struct tagalloc_event {
     size_t size; /* the chunk's size at the time, bytes */
 } tagalloc_event;
 
-#define TAGALLOC_EVENT_MAX 1024 /* a call that does more keeps the first events and the count */
+#define TAGALLOC_EVENT_MAX 1024 /* records in the log, bytes: 1024 * sizeof(tagalloc_event) */
 
-/* The events of the latest call, oldest first; *count is how many happened (may exceed
- * TAGALLOC_EVENT_MAX). Builds without TAGALLOC_EVENTS always report 0. */
+/* The events of the latest call, oldest first; *count is how many records there are, at most
+ * TAGALLOC_EVENT_MAX. A search keeps its first TAGALLOC_EVENT_MAX / 2 probes; beyond that, one
+ * TAGALLOC_EVENT_DROPPED record counts the rest, so the placement, split, merges and growth
+ * after a long search are always listed (only a call with more than about 500 of those loses
+ * its latest ones, counted the same way). Builds without TAGALLOC_EVENTS always report 0. */
 const tagalloc_event *tagalloc_events(size_t *count);
 
 /* Turns recording on or off (on by default in TAGALLOC_EVENTS builds); returns the previous. */

@@ -2,6 +2,7 @@
 // model of live blocks, with walk(), stats() and check() agreeing after each step.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { readFileSync } from 'node:fs';
 import { createHeap, loadModule, TagallocError } from '../wasm/index.js';
 import { VARIANTS, POLICIES, COALESCING, fresh } from './helpers/heap.js';
 import { Model, random, seedFor } from './helpers/model.js';
@@ -152,4 +153,54 @@ test('misuse throws TagallocError and the heap stays usable', async () => {
   assert.throws(() => heap.free(p), (e) => e instanceof TagallocError && e.code === 'DOUBLE_FREE' &&
     e.pointer === p);
   assert.notEqual(heap.malloc(40), 0);
+});
+
+test('alignedAlloc given a bigint throws a TypeError that says to pass a number', async () => {
+  const heap = await fresh();
+  assert.throws(() => heap.alignedAlloc(16n, 16),
+    (e) => e instanceof TypeError && /alignment as a number/.test(e.message) &&
+      !/Cannot mix BigInt/.test(e.message));
+  assert.throws(() => heap.malloc(16n), (e) => e instanceof TypeError && /bigint/.test(e.message));
+  assert.throws(() => heap.alignedAlloc(24, 16), (e) => e instanceof TagallocError &&
+    e.code === 'BAD_ALIGNMENT');
+});
+
+test('bytes checks both arguments and stays inside linear memory', async () => {
+  const heap = await fresh();
+  const p = heap.malloc(24);
+  assert.equal(heap.bytes(p, 24).length, 24);
+  assert.equal(heap.bytes(p, 0).length, 0);
+  for (const [payload, n] of [[NaN, 4], [p, undefined], [p, NaN], [p, -1], [p, 1.5], ['8', 4],
+    [-4, 4], [p, 4n]]) {
+    assert.throws(() => heap.bytes(payload, n), TypeError, `bytes(${String(payload)}, ${n})`);
+  }
+  const end = heap.memory.buffer.byteLength;
+  assert.throws(() => heap.bytes(end - 2, 4), RangeError);
+  assert.throws(() => heap.bytes(2 ** 32 - 1, 1), RangeError);
+  assert.throws(() => heap.bytes(2 ** 32, 1), TypeError); // not a wasm32 address
+});
+
+test('a request of 2 ** 32 bytes or more returns 0 and says OUT_OF_MEMORY', async () => {
+  const heap = await fresh();
+  for (const request of [2 ** 32, 2 ** 40, Number.MAX_SAFE_INTEGER]) {
+    heap.malloc(8); // a success between each, so that lastError is NONE before
+    assert.equal(heap.lastError, 'NONE');
+    assert.equal(heap.malloc(request), 0);
+    assert.equal(heap.lastError, 'OUT_OF_MEMORY');
+  }
+});
+
+test('a Heap comes only from createHeap, which takes an options object or nothing', async () => {
+  const { Heap } = await import('../wasm/index.js');
+  assert.throws(() => new Heap(), (e) => e instanceof TypeError && /createHeap/.test(e.message));
+  for (const bad of ['string', 42, null, [], true]) {
+    await assert.rejects(createHeap(bad), TypeError, `createHeap(${JSON.stringify(bad)})`);
+  }
+  await assert.rejects(createHeap({ polcy: 'best-fit' }), /no option polcy/);
+  await assert.rejects(createHeap({ module: 'tagalloc.wasm' }), TypeError);
+  assert.equal((await createHeap()).policy, 'segregated');
+  // The types say the same: no public constructor, so `new Heap()` does not type-check.
+  const types = readFileSync(new URL('../wasm/index.d.ts', import.meta.url), 'utf8');
+  assert.match(types, /export class Heap \{\s+private constructor\(\);/);
+  assert.match(types, /export class TagallocError extends Error \{\s+constructor\(/);
 });

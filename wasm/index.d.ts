@@ -42,18 +42,29 @@ export interface HeapEvent {
   size: number;
 }
 
+/** One call's events, in order; a search that probes more than 512 chunks lists the first 512. */
+export type HeapEvents = HeapEvent[] & {
+  /** How many free chunks the search probed, listed or not. */
+  probes: number;
+  /** How many events are not listed (0: the list is whole). */
+  dropped: number;
+};
+
 export interface Layout {
   globalBase: number; dataEnd: number; heapBase: number; heapStart: number; heapEnd: number;
   memorySize: number; pageBytes: number;
 }
 
 export class TagallocError extends Error {
+  constructor(code: Exclude<ErrorCode, 'NONE' | 'OUT_OF_MEMORY'>, call: string, pointer: number);
   code: Exclude<ErrorCode, 'NONE' | 'OUT_OF_MEMORY'>;
   /** the pointer the call was given; for BAD_ALIGNMENT, the alignment */
   pointer: number;
 }
 
+/** A heap comes from createHeap(); `new Heap()` throws. */
 export class Heap {
+  private constructor();
   readonly memory: WebAssembly.Memory;
   policy: Policy;
   coalescing: Coalescing;
@@ -64,16 +75,19 @@ export class Heap {
   free(payload: number): void;
   calloc(count: number, size: number): number;
   realloc(payload: number, request: number): number;
+  /** A non-number alignment (a bigint too) is a TypeError; a bad number, TagallocError. */
   alignedAlloc(alignment: number, request: number): number;
   usableSize(payload: number): number;
   walk(): Chunk[];
   stats(): HeapStats;
   check(): CheckResult;
-  events(): HeapEvent[];
+  events(): HeapEvents;
   layout(): Layout;
   reset(): void;
+  /** Throws TypeError for a missing or non-integer argument, RangeError past memory's end. */
   bytes(payload: number, n: number): Uint8Array;
 }
 
 export function loadModule(options?: { debug?: boolean }): Promise<WebAssembly.Module>;
+/** Rejects (TypeError) anything but an options object, and unknown option names. */
 export function createHeap(options?: HeapOptions): Promise<Heap>;

@@ -5,7 +5,7 @@ const POLICIES = ['first-fit', 'next-fit', 'best-fit', 'segregated'];
 const COALESCING = ['immediate', 'deferred'];
 const ERRORS = ['NONE', 'DOUBLE_FREE', 'INVALID_POINTER', 'CORRUPTED_CHUNK', 'OUT_OF_MEMORY',
   'BAD_ALIGNMENT'];
-const EVENTS = ['probe', 'place', 'split', 'merge', 'grow', 'free'];
+const EVENTS = ['probe', 'place', 'split', 'merge', 'grow', 'free', 'dropped'];
 const INVARIANTS = [null, 'I1', 'I2', 'I3', 'I4', 'I5', 'I6'];
 const STATS = ['heapSize', 'inUse', 'free', 'freeChunks', 'largestFree', 'peakHeap', 'peakInUse',
   'badFrees', 'heapStart'];
@@ -17,6 +17,7 @@ const REQUIRED_EXPORTS = ['memory', 'malloc', 'free', 'calloc', 'realloc', 'alig
   'tagalloc_scratch_bytes', '__heap_base', '__data_end', '__global_base'];
 const U32_LIMIT = 2 ** 32;
 const PAGE_BYTES = 65536;
+const EVENT_MAX = 1024;  // TAGALLOC_EVENT_MAX: records in the event log
 const CHUNK_RECORD_BYTES = 12; // tagalloc_chunk and tagalloc_event on wasm32: three 4-byte fields
 
 const SENTENCES = {
@@ -43,8 +44,11 @@ export class TagallocError extends Error {
 }
 
 function hex(n) {
-  return '0x' + (n >>> 0).toString(16);
+  return typeof n === 'number' ? '0x' + (n >>> 0).toString(16) : String(n);
 }
+
+const OPTIONS = ['policy', 'coalescing', 'maxMemory', 'debug', 'module'];
+const CONSTRUCTING = Symbol('createHeap'); // only createHeap() makes a Heap
 
 const compiled = new Map();
 
@@ -77,6 +81,19 @@ async function compile(url) {
  * @returns {Promise<Heap>}
  */
 export async function createHeap(options = {}) {
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new TypeError(`tagalloc: createHeap takes an options object ({ policy, coalescing, ` +
+      `maxMemory, debug, module }) or nothing, not ${describe(options)}`);
+  }
+  const unknown = Object.keys(options).filter((key) => !OPTIONS.includes(key));
+  if (unknown.length) {
+    throw new TypeError(`tagalloc: createHeap has no option ${unknown.join(', ')}; ` +
+      `the options are ${OPTIONS.join(', ')}`);
+  }
+  if (options.module !== undefined && !(options.module instanceof WebAssembly.Module)) {
+    throw new TypeError('tagalloc: createHeap\'s module option is a WebAssembly.Module from ' +
+      'loadModule()');
+  }
   const module = options.module ?? await loadModule({ debug: options.debug });
   const instance = await WebAssembly.instantiate(module, {});
   const missing = REQUIRED_EXPORTS.filter((name) => !(name in instance.exports));
@@ -84,7 +101,7 @@ export async function createHeap(options = {}) {
     throw new Error(`tagalloc: the wasm module lacks the export${missing.length > 1 ? 's' : ''} ` +
       `${missing.join(', ')}; rebuild it with build.sh`);
   }
-  const heap = new Heap(instance.exports);
+  const heap = new Heap(instance.exports, CONSTRUCTING);
   if (options.policy !== undefined) heap.policy = options.policy;
   if (options.coalescing !== undefined) heap.coalescing = options.coalescing;
   if (options.maxMemory !== undefined) heap.maxMemory = options.maxMemory;
@@ -96,7 +113,11 @@ export class Heap {
   #x;
   #maxMemory = Infinity;
 
-  constructor(exports) {
+  /** Not for callers: createHeap() makes heaps. */
+  constructor(exports, token) {
+    if (token !== CONSTRUCTING) {
+      throw new TypeError('tagalloc: a Heap comes from await createHeap(options), not new Heap()');
+    }
     this.#x = exports;
   }
 
@@ -146,6 +167,10 @@ export class Heap {
 
   /** A payload aligned to `alignment` (a power of two up to 65536); 0 when nothing fits. */
   alignedAlloc(alignment, request) {
+    if (typeof alignment !== 'number') {
+      throw new TypeError(`tagalloc: alignedAlloc takes the alignment as a number of bytes, ` +
+        `not ${describe(alignment)}`);
+    }
     if (!Number.isInteger(alignment) || alignment <= 0 || alignment >= U32_LIMIT) {
       throw new TagallocError('BAD_ALIGNMENT', 'alignedAlloc', alignment);
     }
@@ -243,18 +268,34 @@ export class Heap {
     return { ok: false, invariant: INVARIANTS[broken], chunk: this.#x.tagalloc_check_where() >>> 0 };
   }
 
-  /** What the latest call did: the chunks its search probed, where it placed, split, merged. */
+  /**
+   * What the latest call did: the chunks its search probed, where it placed, split, merged, in
+   * order. A search that probes more than 512 chunks lists its first 512: `probes` is how many
+   * it probed, `dropped` how many events are not listed (0: the list is whole).
+   * @returns {import('./index.d.ts').HeapEvents}
+   */
   events() {
     const scratch = this.#x.tagalloc_scratch() >>> 0;
     const log = this.#x.tagalloc_events(scratch) >>> 0;
     const u32 = this.#u32();
-    const count = Math.min(u32[scratch / 4], 1024);
+    const count = Math.min(u32[scratch / 4], EVENT_MAX);
     const events = [];
+    let probes = 0;
+    let dropped = 0;
     for (let i = 0; i < count; i++) {
       const at = log / 4 + i * 3;
-      events.push({ kind: EVENTS[u32[at]], payload: u32[at + 1], size: u32[at + 2] });
+      const kind = EVENTS[u32[at]];
+      if (kind === 'dropped') { // size: probes left out; payload: other events left out
+        probes += u32[at + 2];
+        dropped += u32[at + 2] + u32[at + 1];
+        continue;
+      }
+      if (kind === 'probe') probes++;
+      events.push({ kind, payload: u32[at + 1], size: u32[at + 2] });
     }
-    return events;
+    // Not enumerable: the result still compares and serialises as a plain array of events.
+    return Object.defineProperties(events, { probes: { value: probes },
+      dropped: { value: dropped } });
   }
 
   /** The outcome code of the latest allocation call: 'NONE', 'OUT_OF_MEMORY', … */
@@ -282,24 +323,44 @@ export class Heap {
     this.#x.tagalloc_reset();
   }
 
-  /** A view of n bytes at payload (valid until the memory grows). */
+  /**
+   * A view of n bytes at payload (valid until the memory grows). Both are required; a range
+   * outside linear memory is a RangeError.
+   */
   bytes(payload, n) {
-    return new Uint8Array(this.#x.memory.buffer, payload, n);
+    pointerArgument(payload, 'bytes');
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) {
+      throw new TypeError(`tagalloc: bytes(payload, n) takes n, a whole number of bytes, not ` +
+        `${describe(n)}`);
+    }
+    const memory = this.#x.memory.buffer;
+    if (payload + n > memory.byteLength) {
+      throw new RangeError(`tagalloc: bytes(${hex(payload)}, ${n}) reaches past the end of ` +
+        `linear memory (${memory.byteLength} bytes)`);
+    }
+    return new Uint8Array(memory, payload, n);
   }
 }
 
 /** n as wasm32's size_t. A larger n becomes SIZE_MAX, which the heap refuses as it refuses any
  * request too large to serve: 0 back and lastError 'OUT_OF_MEMORY', from the one place that
  * decides. */
+function describe(value) {
+  if (typeof value === 'bigint') return `${value}n (a bigint; pass a number)`;
+  if (typeof value === 'string') return JSON.stringify(value);
+  return String(value);
+}
+
 function sizeArgument(n, call) {
   if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) {
-    throw new TypeError(`tagalloc: ${call} takes a whole number of bytes, not ${String(n)}`);
+    throw new TypeError(`tagalloc: ${call} takes a whole number of bytes, not ${describe(n)}`);
   }
   return Math.min(n, U32_LIMIT - 1);
 }
 
 function pointerArgument(p, call) {
   if (typeof p !== 'number' || !Number.isInteger(p) || p < 0 || p >= U32_LIMIT) {
-    throw new TypeError(`tagalloc: ${call} takes a pointer (a number from malloc), not ${String(p)}`);
+    throw new TypeError(`tagalloc: ${call} takes a pointer (a number from malloc), not ` +
+      `${describe(p)}`);
   }
 }

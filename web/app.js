@@ -5,8 +5,8 @@ import { createHeap, loadModule } from '../wasm/index.js';
 import { HeapView } from './view.js';
 import { brief, explain } from './explain.js';
 import { describeOp, OP_ALLOC, OP_FREE, parseTrace, Replayer } from './trace.js';
-import { bytes, count, hex, parseNumber, percent } from './format.js';
-import { Comparison } from './compare.js';
+import { bytes, count, exact, hex, parseNumber, percent } from './format.js';
+import { Comparison, UTILISATION } from './compare.js';
 
 const MAX_MEMORY = 256 * 1024 * 1024; // a runaway request fails as out of memory, not the tab
 const LOG_LIMIT = 200;                 // log lines kept
@@ -15,6 +15,7 @@ const SPEEDS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, Infinity];
 const FRAME_BUDGET_MS = 10;            // replay time per frame at full speed
 const LIST_INTERVAL_MS = 250;          // the chunk list's refresh period while replaying
 const CALLS = { [OP_ALLOC]: 'malloc', [OP_FREE]: 'free' };
+const ANNOUNCE_MS = 2000;              // the least time between two replay announcements
 
 const $ = (id) => document.getElementById(id);
 
@@ -35,6 +36,9 @@ const page = {
   lastTime: 0,
   listTime: 0,
   traces: [],
+  announceText: '',
+  announceTime: -Infinity,
+  announceTimer: 0,
 };
 
 init();
@@ -63,10 +67,21 @@ async function init() {
   page.traces = await loadTraceList();
   page.compare = new Comparison({ module, traces: page.traces, fetchTrace });
   window.addEventListener('hashchange', route);
+  document.querySelector('.tabs').addEventListener('keydown', (event) => {
+    const tabs = [$('tab-heap'), $('tab-compare')];
+    const at = tabs.indexOf(document.activeElement);
+    const to = { ArrowLeft: at - 1, ArrowRight: at + 1, Home: 0, End: tabs.length - 1 }[event.key];
+    if (at < 0 || to === undefined) return;
+    event.preventDefault();
+    const tab = tabs[(to + tabs.length) % tabs.length];
+    tab.focus();
+    location.hash = tab.getAttribute('href');
+  });
   route();
   refresh();
-  $('load-status').textContent = `tagalloc.wasm · ${bytes(page.heap.layout().memorySize)} of ` +
-    'linear memory';
+  // Loaded: from now on the header's memory size changes as the heap grows, too often to be
+  // announced (the Stats panel has it); a failure to load was announced above.
+  $('load-status').setAttribute('aria-live', 'off');
   document.body.dataset.ready = 'true';
 }
 
@@ -76,7 +91,7 @@ async function init() {
  * Runs one heap call and records it: `run` returns the call's result (a payload, or undefined
  * for free). A refused call (TagallocError) is logged, never thrown.
  */
-function perform({ text, call, before = 0, run, after = () => {}, quiet = false }) {
+function perform({ text, call, before = 0, run, after = () => {}, quiet = false, ...args }) {
   const heap = page.heap;
   page.ops++;
   let result;
@@ -90,7 +105,7 @@ function perform({ text, call, before = 0, run, after = () => {}, quiet = false 
   page.events = events;
   if (!error) after(result);
   const op = { n: page.ops, text, call, before, result, error, events,
-    policy: heap.policy, coalescing: heap.coalescing };
+    policy: heap.policy, coalescing: heap.coalescing, ...args };
   page.lastOp = op;
   if (!quiet) {
     addLog([op]);
@@ -118,10 +133,10 @@ function pointerOf(id, what) {
 }
 
 /** Runs an allocating call from the form; its chunk is named p1, p2, … on the drawing. */
-function allocate(call, args, run, requested) {
+function allocate(call, args, run, requested, extra = {}) {
   const name = `p${page.nextName}`;
   perform({
-    text: `${name} = ${call}(${args.join(', ')})`, call, run,
+    text: `${name} = ${call}(${args.join(', ')})`, call, run, ...extra,
     after: (p) => nameChunk(p, name, requested),
   });
   refresh();
@@ -145,11 +160,12 @@ function doAligned() {
   const request = alignment === null ? null : requestOf('aligned-request', 'aligned_alloc');
   if (request === null) return;
   allocate('aligned_alloc', [alignment, request],
-    () => page.heap.alignedAlloc(alignment, request), request);
+    () => page.heap.alignedAlloc(alignment, request), request, { alignment, request });
 }
 
 function doRealloc() {
   const pointer = pointerOf('realloc-pointer', 'realloc');
+  if (pointer !== null && ownedByTrace(pointer, 'realloc')) return;
   const request = pointer === null ? null : requestOf('realloc-request', 'realloc');
   if (request === null) return;
   const old = page.names.get(pointer);
@@ -168,8 +184,21 @@ function doRealloc() {
   refresh();
 }
 
+/**
+ * A chunk that a loaded trace holds (its ptr[id]) is the trace's: freeing or resizing it by hand
+ * would make the trace's own free or realloc of it fail later. Says so and returns true.
+ */
+function ownedByTrace(pointer, call) {
+  const id = page.replayer && !page.replayer.done ? page.replayer.idOf(pointer) : -1;
+  if (id < 0) return false;
+  logProblem(`${call}(${hex(pointer)}): that chunk is ptr[${id}] of the trace ` +
+    `${page.replayer.trace.name}, which frees it itself later; restart the trace or reset the ` +
+    'heap to use it by hand');
+  return true;
+}
+
 function doFree(pointer = pointerOf('free-pointer', 'free')) {
-  if (pointer === null) return;
+  if (pointer === null || ownedByTrace(pointer, 'free')) return;
   const name = page.names.get(pointer)?.name;
   perform({
     text: `free(${name ?? hex(pointer)})`, call: 'free', before: pointer,
@@ -219,18 +248,39 @@ function wireOperations() {
   });
   $('policy').addEventListener('change', () => {
     page.heap.policy = $('policy').value;
-    addLog([{ setting: true, text: `heap.policy = '${page.heap.policy}'` }]);
+    const text = `heap.policy = '${page.heap.policy}'`;
+    addLog([{ setting: true, text }]);
+    showSetting(text, [{ kind: 'note', text: `The next search uses ${page.heap.policy}; ` +
+      'the heap itself did not change.' }], []);
     refresh();
   });
   $('coalescing').addEventListener('change', () => {
+    // Switching to immediate merges every run of touching free chunks at once; those merges
+    // are appended to the latest call's events, so the new ones are what follows them.
+    const earlier = page.heap.events().length;
     page.heap.coalescing = $('coalescing').value;
-    const note = page.heap.coalescing === 'immediate' ? ' (touching free chunks merged now)' : '';
-    addLog([{ setting: true, text: `heap.coalescing = '${page.heap.coalescing}'${note}` }]);
+    const merges = page.heap.events().slice(earlier).filter((e) => e.kind === 'merge');
+    const immediate = page.heap.coalescing === 'immediate';
+    const note = immediate ? ' (touching free chunks merged now)' : '';
+    const text = `heap.coalescing = '${page.heap.coalescing}'`;
+    addLog([{ setting: true, text: `${text}${note}` }]);
+    let steps;
+    if (!immediate) {
+      steps = [{ kind: 'note', text: 'From now on a freed chunk stays apart from its free ' +
+        'neighbours until a search comes up short and merges them.' }];
+    } else if (merges.length) {
+      steps = merges.map((e) => ({ kind: 'merge', text: 'Merged touching free chunks into ' +
+        `one of ${exact(e.size)} at ${hex(e.payload)}.` }));
+    } else {
+      steps = [{ kind: 'note', text: 'No free chunks touched: nothing to merge. From now on ' +
+        'a freed chunk merges with its free neighbours at once.' }];
+    }
+    showSetting(text, steps, merges);
     refresh();
   });
   $('reset').addEventListener('click', reset);
   document.addEventListener('keydown', (event) => {
-    if (event.key !== 'Delete' && event.key !== 'Backspace') return;
+    if (event.key !== 'Delete') return; // Backspace means "back" to many people: not a free
     if (/^(INPUT|SELECT|TEXTAREA)$/.test(event.target.tagName)) return;
     if (!page.selected || $('heap-view').hidden) return;
     event.preventDefault();
@@ -312,16 +362,40 @@ function play() {
   page.playing = true;
   page.budget = 1; // the first operation runs at once
   page.lastTime = performance.now();
-  $('play').textContent = '⏸ Pause';
+  showPlaying(true);
   requestAnimationFrame(tick);
 }
 
 function pause() {
   if (!page.playing) return;
   page.playing = false;
-  $('play').textContent = '▶ Play';
+  showPlaying(false);
   refresh();
   showTraceStatus();
+}
+
+// The glyphs are CSS shapes: no font is needed for them.
+function showPlaying(playing) {
+  $('play').innerHTML = playing ? '<i class="glyph pause" aria-hidden="true"></i><span>Pause</span>'
+    : '<i class="glyph play" aria-hidden="true"></i><span>Play</span>';
+  // While replaying, "What happened" changes every frame: a screen reader hears the throttled
+  // status instead (announce()).
+  $('happened').setAttribute('aria-live', playing ? 'off' : 'polite');
+}
+
+// A screen reader is told the replay's progress at most every ANNOUNCE_MS, and the last word
+// always arrives.
+function announce(text) {
+  page.announceText = text;
+  if (page.announceTimer) return;
+  const due = page.announceTime + ANNOUNCE_MS - performance.now();
+  const say = () => {
+    page.announceTimer = 0;
+    page.announceTime = performance.now();
+    $('announce').textContent = page.announceText;
+  };
+  if (due <= 0) say();
+  else page.announceTimer = setTimeout(say, due);
 }
 
 // One frame of replay: as many operations as the speed allows (at most FRAME_BUDGET_MS of
@@ -349,7 +423,7 @@ function tick(now) {
   }
   if (r.done) {
     page.playing = false;
-    $('play').textContent = '▶ Play';
+    showPlaying(false);
     refresh();
   } else {
     refresh({ list: 'throttled' });
@@ -366,6 +440,9 @@ function showTraceStatus() {
   const next = r.done ? 'done' : `next: ${describeOp(r.trace, r.position)}`;
   const status = $('trace-status');
   status.textContent = `${r.trace.name}: ${count(r.position)} / ${count(total)} · ${next}`;
+  announce(r.done ? `${r.trace.name}: done, ${count(total)} operations`
+    : page.playing ? `${r.trace.name}: operation ${count(r.position)} of ${count(total)}`
+      : status.textContent);
   status.dataset.position = String(r.position);
   status.dataset.done = String(r.done);
   $('step').disabled = r.done;
@@ -430,6 +507,7 @@ function refresh({ list = 'now' } = {}) {
     events: page.events, selected: page.selected,
   });
   showStats(heap.stats(), heap.check(), chunks);
+  showMemory(heap.layout().memorySize);
   showSelected();
   if (page.pending) {
     showHappened(page.pending);
@@ -440,6 +518,14 @@ function refresh({ list = 'now' } = {}) {
     showList(chunks);
     page.listTime = now;
   }
+}
+
+/** The header's memory size: linear memory only grows, by malloc or by a trace. */
+function showMemory(memorySize) {
+  const el = $('load-status');
+  if (el.dataset.memorySize === String(memorySize)) return;
+  el.dataset.memorySize = String(memorySize);
+  el.textContent = `tagalloc.wasm · ${bytes(memorySize)} of linear memory`;
 }
 
 function showStats(s, check, chunks) {
@@ -455,8 +541,8 @@ function showStats(s, check, chunks) {
     ['bad frees', count(s.badFrees)],
     ['heap start', s.heapStart ? hex(s.heapStart) : '—'],
     ['chunks', `${count(chunks.length)} (${count(used)} used)`, 'derived'],
-    ['utilisation', percent(s.heapSize ? s.peakInUse / s.heapSize : NaN), 'derived',
-      'peak in use / heap size'],
+    ['peak utilisation', percent(s.peakHeap ? s.peakInUse / s.peakHeap : NaN), 'derived',
+      UTILISATION],
     ['ext. fragmentation', percent(s.free ? 1 - s.largestFree / s.free : NaN), 'derived',
       '1 − largest free / total free'],
   ];
@@ -476,9 +562,9 @@ function showList(chunks) {
     const c = chunks[i];
     const state = c.used ? 'used' : 'free';
     const selected = c.payload === page.selected ? ' aria-selected="true"' : '';
-    html[i] = `<li data-payload="${c.payload}" data-size="${c.size}" data-state="${state}"` +
-      `${selected}><span>${hex(c.payload)}</span><span>${c.size} B</span>` +
-      `<span>${state}</span></li>`;
+    html[i] = `<li id="chunk-${c.payload}" role="option" data-payload="${c.payload}" ` +
+      `data-size="${c.size}" data-state="${state}"${selected || ' aria-selected="false"'}>` +
+      `<span>${hex(c.payload)}</span><span>${c.size} B</span><span>${state}</span></li>`;
   }
   list.innerHTML = html.join('');
   list.dataset.ops = String(page.ops);
@@ -532,12 +618,13 @@ function select(payload, { quiet = false } = {}) {
     $('realloc-pointer').value = hex(payload);
   }
   for (const li of $('chunk-list').querySelectorAll('[aria-selected="true"]')) {
-    li.removeAttribute('aria-selected');
+    li.setAttribute('aria-selected', 'false');
   }
-  if (payload) {
-    const li = $('chunk-list').querySelector(`[data-payload="${payload}"]`);
-    li?.setAttribute('aria-selected', 'true');
-  }
+  const li = payload ? $('chunk-list').querySelector(`[data-payload="${payload}"]`) : null;
+  li?.setAttribute('aria-selected', 'true');
+  if (li) $('chunk-list').setAttribute('aria-activedescendant', li.id);
+  else $('chunk-list').removeAttribute('aria-activedescendant');
+  li?.scrollIntoView({ block: 'nearest' });
   if (quiet) return;
   showSelected();
   page.view.show({ selected: payload });
@@ -582,9 +669,53 @@ function showZoom() {
     : `${(1 / bpp).toFixed(1)} px/B`;
 }
 
+/** Zooms the detail strip about the selected chunk when there is one, else its middle. */
+function zoom(factor) {
+  const c = page.chunks.find((x) => x.payload === page.selected);
+  page.view.zoom(factor);
+  if (c) page.view.centre(c.payload - 4 + c.size / 2);
+}
+
+/** Selects the chunk `step` places after the selected one (the first or last when none). */
+function selectBy(step, { centre = true } = {}) {
+  const chunks = page.chunks;
+  if (!chunks.length) return;
+  const at = chunks.findIndex((c) => c.payload === page.selected);
+  const last = chunks.length - 1;
+  let i;
+  if (!Number.isFinite(step)) i = step < 0 ? 0 : last;
+  else if (at < 0) i = step > 0 ? 0 : last;
+  else i = Math.min(last, Math.max(0, at + step));
+  select(chunks[i].payload);
+  if (centre) page.view.centre(chunks[i].payload - 4 + chunks[i].size / 2);
+  const c = chunks[i];
+  $('heap-canvas').setAttribute('aria-description', `selected: ${c.used ? 'used' : 'free'} ` +
+    `chunk at ${hex(c.payload)}, ${c.size} bytes, ${i + 1} of ${chunks.length}`);
+}
+
+const KEY_STEPS = { ArrowLeft: -1, ArrowRight: 1, ArrowUp: -1, ArrowDown: 1, Home: -Infinity,
+  End: Infinity, PageUp: -10, PageDown: 10 };
+
 function wireView() {
-  $('zoom-in').addEventListener('click', () => page.view.zoom(2));
-  $('zoom-out').addEventListener('click', () => page.view.zoom(0.5));
+  $('zoom-in').addEventListener('click', () => zoom(2));
+  $('zoom-out').addEventListener('click', () => zoom(0.5));
+  $('heap-canvas').addEventListener('keydown', (event) => {
+    if (event.key in KEY_STEPS) {
+      event.preventDefault();
+      selectBy(KEY_STEPS[event.key]);
+    } else if (event.key === '+' || event.key === '=') {
+      event.preventDefault();
+      zoom(2);
+    } else if (event.key === '-') {
+      event.preventDefault();
+      zoom(0.5);
+    }
+  });
+  $('chunk-list').addEventListener('keydown', (event) => {
+    if (!(event.key in KEY_STEPS)) return;
+    event.preventDefault();
+    selectBy(KEY_STEPS[event.key]);
+  });
   $('zoom-fit').addEventListener('click', () => page.view.fit());
   $('chunk-details').addEventListener('toggle', () => showList(page.chunks));
   $('chunk-list').addEventListener('click', (event) => {
@@ -619,6 +750,14 @@ function showHappened(op) {
   const arrow = op.error ? ' → ' : '';
   el.innerHTML = `<p class="call-line">${escape(op.text)}${arrow}${resultText(op)}` +
     ` <span class="muted small">${op.policy} · ${op.coalescing}</span></p>${body}`;
+}
+
+/** "What happened" for a setting: its steps, and only its own events drawn on the heap. */
+function showSetting(text, steps, events) {
+  page.events = events;
+  page.pending = null;
+  $('happened').innerHTML = `<p class="call-line">${escape(text)}</p><ul>` +
+    steps.map((s) => `<li class="${s.kind}">${escape(s.text)}</li>`).join('') + '</ul>';
 }
 
 function addLog(ops) {
@@ -671,6 +810,8 @@ function route() {
   $('compare-view').hidden = !compare;
   $('tab-heap').setAttribute('aria-selected', String(!compare));
   $('tab-compare').setAttribute('aria-selected', String(compare));
+  $('tab-heap').tabIndex = compare ? -1 : 0;
+  $('tab-compare').tabIndex = compare ? 0 : -1;
   if (compare) page.compare.show();
   else page.view.draw();
 }

@@ -13,7 +13,8 @@ export class LineChart {
 
   /**
    * @param {HTMLCanvasElement} canvas sized by CSS; drawn at the device's pixel ratio
-   * @param {{ title: string, unit: 'bytes' | 'fraction' }} options
+   * @param {{ title: string, unit: 'bytes' | 'fraction' }} options the title is the canvas's
+   *   heading in the page, not drawn
    */
   constructor(canvas, { title, unit }) {
     this.#canvas = canvas;
@@ -37,13 +38,8 @@ export class LineChart {
     }
     const left = 54;
     const right = w - 16;
-    const top = 22;
+    const top = 8;
     const bottom = h - 20;
-    ctx.fillStyle = '#0f172a';
-    ctx.font = 'bold 11px system-ui, sans-serif';
-    ctx.textAlign = 'left';
-    ctx.textBaseline = 'alphabetic';
-    ctx.fillText(this.#title, 4, 13);
     ctx.font = FONT;
     ctx.strokeStyle = '#e2e8f0';
     ctx.fillStyle = '#64748b';

@@ -10,11 +10,12 @@ import { bytes, count, percent } from './format.js';
 
 const POLICIES = ['first-fit', 'next-fit', 'best-fit', 'segregated'];
 const MODES = ['immediate', 'deferred'];
+// Okabe and Ito's palette: next fit and best fit differ in more than red against green.
 const POLICY_COLORS = {
-  'first-fit': '#2563eb',
-  'next-fit': '#dc2626',
-  'best-fit': '#16a34a',
-  'segregated': '#9333ea',
+  'first-fit': '#0072b2',
+  'next-fit': '#d55e00',
+  'best-fit': '#009e73',
+  'segregated': '#cc79a7',
 };
 const POLICY_NAMES = { 'first-fit': 'first fit', 'next-fit': 'next fit', 'best-fit': 'best fit',
   'segregated': 'segregated fit' };
@@ -22,8 +23,23 @@ const FRAME_BUDGET_MS = 12;        // replay time per animation frame, shared by
 const SAMPLES = 400;               // points per chart line
 const MAX_MEMORY = 256 * 1024 * 1024; // per heap: a trace asking for more fails as out of memory
 const DEFAULT_TRACE = 'amptjp-bal';
+const TIMED_RUNS = 5;              // timed replays per heap after the drawn one: median and range
+/** The page's one utilisation, named and defined the same in Stats, here and in the README. */
+export const UTILISATION = 'Peak in use / peak heap: the most bytes in use at once (chunks, ' +
+  'tags included) over the largest the heap has been';
 
 const $ = (id) => document.getElementById(id);
+
+/** "a 8 KiB" is wrong: an 8, an 11, an 18 and an 80-something take "an". */
+export function article(phrase) {
+  return /^(8|11|18|8\d)(\D|$)/.test(phrase) || /^8\d\d(\D|$)/.test(phrase)
+    ? `an ${phrase}` : `a ${phrase}`;
+}
+
+/** "a, b and c". */
+function listOf(items) {
+  return items.length < 2 ? items.join('') : `${items.slice(0, -1).join(', ')} and ${items.at(-1)}`;
+}
 
 /** The operation count after which the trace's live requests add up to the most bytes. */
 function peakDemand(trace) {
@@ -70,7 +86,7 @@ export class Comparison {
       heapSize: new LineChart($('chart-heap'), { title: 'Heap size', unit: 'bytes' }),
       inUse: new LineChart($('chart-in-use'), { title: 'Bytes in use', unit: 'bytes' }),
       util: new LineChart($('chart-util'),
-        { title: 'Utilisation: peak in use / heap size', unit: 'fraction' }),
+        { title: 'Peak utilisation so far', unit: 'fraction' }),
       frag: new LineChart($('chart-frag'),
         { title: 'External fragmentation: 1 − largest free / free', unit: 'fraction' }),
     };
@@ -82,7 +98,15 @@ export class Comparison {
       input.value = '';
       if (!file) return;
       try {
-        this.run(parseTrace(await file.text(), file.name.replace(/\.rep$/, '')));
+        const trace = parseTrace(await file.text(), file.name.replace(/\.rep$/, ''));
+        // The selector names what is replayed: the loaded file, until another trace is picked.
+        const select = $('compare-trace');
+        select.querySelector('option[data-loaded]')?.remove();
+        const option = new Option(`${file.name} (loaded) · ${count(trace.length)} ops`, '');
+        option.dataset.loaded = 'true';
+        select.add(option, 0);
+        select.value = '';
+        this.run(trace);
       } catch (error) {
         this.#status(error.message);
       }
@@ -102,6 +126,7 @@ export class Comparison {
   async #runSelected() {
     const file = $('compare-trace').value;
     if (!file) return;
+    $('compare-trace').querySelector('option[data-loaded]')?.remove();
     try {
       this.run(await this.#fetchTrace(file));
     } catch (error) {
@@ -178,7 +203,7 @@ export class Comparison {
       run.xs.push(r.position);
       run.heapSize.push(s.heapSize);
       run.inUse.push(s.inUse);
-      run.util.push(s.heapSize ? s.peakInUse / s.heapSize : 0);
+      run.util.push(s.peakHeap ? s.peakInUse / s.peakHeap : 0); // peak utilisation so far
       const frag = s.free ? 1 - s.largestFree / s.free : 0;
       run.frag.push(frag);
       run.fragSum += frag;
@@ -190,7 +215,43 @@ export class Comparison {
     }
   }
 
-  #finish() {
+  // Times TIMED_RUNS more replays of the trace in a fresh heap per combination, interleaved so
+  // that a slow moment of the machine falls on all of them alike; yields between replays.
+  async #time(generation) {
+    const times = this.#runs.map(() => []);
+    for (let k = 0; k < TIMED_RUNS; k++) {
+      for (let i = 0; i < this.#runs.length; i++) {
+        const { policy, coalescing } = this.#runs[i];
+        const heap = await createHeap({ module: this.#module, policy, coalescing,
+          maxMemory: MAX_MEMORY });
+        const replayer = new Replayer(heap, this.#trace);
+        const started = performance.now();
+        while (!replayer.done) {
+          try {
+            while (!replayer.done) replayer.step();
+          } catch {
+            // a refused free: the heap is unchanged and the replay goes on, as in the drawn run
+          }
+        }
+        times[i].push(performance.now() - started);
+        await new Promise((done) => setTimeout(done));
+        if (generation !== this.#generation) return null;
+      }
+      this.#status(`${this.#trace.name}: timing, ${k + 1} of ${TIMED_RUNS} replays in each heap…`);
+    }
+    return times;
+  }
+
+  async #finish() {
+    const generation = this.#generation;
+    this.#status(`${this.#trace.name}: timing ${TIMED_RUNS} more replays in each heap…`);
+    const times = await this.#time(generation);
+    if (!times) return;
+    this.#runs.forEach((run, i) => {
+      const rates = times[i].map((ms) => (ms > 0 ? this.#trace.length / (ms / 1000) : Infinity))
+        .sort((a, b) => a - b);
+      run.rates = rates;
+    });
     for (const run of this.#runs) {
       const s = run.heap.stats();
       run.final = {
@@ -200,7 +261,9 @@ export class Comparison {
         mostFree: run.mostFree,
         endFree: s.freeChunks,
         frag: run.fragSum / Math.max(1, run.frag.length - 1),
-        opsPerSecond: run.ms > 0 ? this.#trace.length / (run.ms / 1000) : NaN,
+        opsPerSecond: run.rates[Math.floor(run.rates.length / 2)], // the median
+        opsLow: run.rates[0],
+        opsHigh: run.rates[run.rates.length - 1],
         check: run.heap.check(),
         failures: run.replayer.failures,
       };
@@ -224,18 +287,19 @@ export class Comparison {
     const byUtil = [...runs].sort((a, b) => b.final.util - a.final.util);
     const best = byUtil[0];
     const worst = byUtil[byUtil.length - 1];
-    const fastest = [...runs].sort((a, b) => b.final.opsPerSecond - a.final.opsPerSecond)[0];
+    const worstTies = byUtil.filter((r) => r.final.util - worst.final.util < 0.0005);
     const name = this.#trace.name;
     let text;
     if (best.final.util - worst.final.util < 0.005) {
-      text = `On ${name} every policy reaches the same utilisation, ${percent(best.final.util)}: ` +
+      text = `On ${name} every policy reaches the same peak utilisation, ${percent(best.final.util)}: ` +
         'the fragmentation is in the trace itself (its frees leave holes no later request fits), ' +
         'not in how a policy picks chunks.';
     } else {
       text = `On ${name}, ${label(best)} packs the heap tightest: at its peak ` +
-        `${percent(best.final.util)} of a ${bytes(best.final.peakHeap)} heap was in use, ` +
+        `${percent(best.final.util)} of ${article(bytes(best.final.peakHeap))} heap was in use, ` +
         `against ${percent(worst.final.util)} of ${bytes(worst.final.peakHeap)} for ` +
-        `${label(worst)}.`;
+        `${worstTies.length > 1 ? `${listOf(worstTies.map(label))}, tied for the loosest`
+          : label(worst)}.`;
       if (worst.policy === 'next-fit') {
         text += ' Next fit resumes after its last placement, so it carves new requests out of ' +
           'fresh space while the holes behind the rover wait.';
@@ -244,7 +308,16 @@ export class Comparison {
           'large requests.';
       }
     }
-    text += ` Fastest: ${label(fastest)}, ${count(fastest.final.opsPerSecond)} operations/s.`;
+    // A winner on speed only when its slowest timed replay beats every other's fastest.
+    const bySpeed = [...runs].sort((a, b) => b.final.opsPerSecond - a.final.opsPerSecond);
+    const [fastest, ...rest] = bySpeed;
+    if (rest.every((r) => fastest.final.opsLow > r.final.opsHigh)) {
+      text += ` Fastest: ${label(fastest)}, ${count(fastest.final.opsPerSecond)} operations/s ` +
+        `(median of ${TIMED_RUNS} replays; its slowest beat every other heap's fastest).`;
+    } else {
+      text += ` No heap is clearly fastest: over ${TIMED_RUNS} timed replays each, the ` +
+        'ranges of operations/s overlap.';
+    }
     return text;
   }
 
@@ -257,7 +330,8 @@ export class Comparison {
       ['peakHeap', (f) => bytes(f.peakHeap), 'min'],
       ['mostFree', (f) => `${count(f.mostFree)} · ${count(f.endFree)}`, 'min'],
       ['frag', (f) => percent(f.frag), 'min'],
-      ['opsPerSecond', (f) => count(f.opsPerSecond), 'max'],
+      ['opsPerSecond', (f) => `${count(f.opsPerSecond)} (${count(f.opsLow)}–${count(f.opsHigh)})`,
+        'max'],
     ];
     const extremes = {};
     if (done) {
@@ -280,7 +354,7 @@ export class Comparison {
           }
           return '<td class="muted">…</td>';
         }
-        const e = extremes[k];
+        const e = k === 'opsPerSecond' ? null : extremes[k]; // speed: the verdict says, honestly
         let cls = '';
         if (e && r.final[k] === e.best) cls = 'best';
         else if (e && r.final[k] === e.worst) cls = 'worst';
@@ -296,7 +370,13 @@ export class Comparison {
         `<td>${key}${POLICY_NAMES[r.policy]}</td><td>${r.coalescing}</td>${cells.join('')}` +
         `${check}</tr>`;
     });
-    $('compare-table').tBodies[0].innerHTML = rows.join('');
+    const body = $('compare-table').tBodies[0];
+    body.innerHTML = rows.join('');
+    // Narrow screens show the table a heap a block, each value beside its column's name.
+    const labels = [...$('compare-table').tHead.rows[0].cells].map((th) => th.textContent);
+    for (const tr of body.rows) {
+      for (const td of tr.cells) td.dataset.label = labels[td.cellIndex];
+    }
   }
 
   #draw() {

@@ -1,7 +1,7 @@
 // Turns heap.events() — what the latest call did — into sentences: the chunks the search
 // looked at, the chunk it chose and why, the split, the merge, the growth.
 
-import { exact as bytes, hex } from './format.js';
+import { count, exact as bytes, hex } from './format.js';
 
 const WHY = {
   'first-fit': 'the first free chunk, in address order, that is big enough',
@@ -13,15 +13,66 @@ const WHY = {
 };
 
 const MAX_LISTED = 8; // probes named one by one; the rest are counted
+const ALIGNMENT = 16; // every payload is this aligned; aligned_alloc beyond it searches wider
+
+/**
+ * aligned_alloc beyond 16 bytes searches for more than the request, so that an aligned payload
+ * surely fits in what it finds, then gives back what lies before and after the aligned chunk.
+ * Told from the user's side: the chunk found, where the aligned payload went, what went back.
+ */
+function explainAligned({ result, events, policy, chunks, alignment, request, placed }) {
+  const steps = [];
+  const probes = events.filter((e) => e.kind === 'probe');
+  const chosen = probes.findLast((p) => p.payload <= placed.payload &&
+    placed.payload < p.payload + p.size);
+  const grew = events.find((e) => e.kind === 'grow');
+  if (probes.length) {
+    steps.push({ kind: 'probe', text: describeProbes(probes, chosen, 0, probes, events) });
+  }
+  if (grew) {
+    steps.push({ kind: 'grow', text: `Nothing free was big enough, so the heap grew by ` +
+      `${bytes(grew.size)} at its end.` });
+  }
+  const where = chosen ? `the ${bytes(chosen.size)} free chunk at ${hex(chosen.payload)}, ` +
+    `${WHY[policy] ?? 'the chunk the policy picked'}` : 'new space at the heap\'s end';
+  steps.push({ kind: 'place', text: `Chose ${where}. An aligned request looks for room for ` +
+    `the request plus ${bytes(alignment)} more, so that a ${alignment}-byte-aligned payload ` +
+    'fits wherever the chunk starts.' });
+  const size = sizeOf(chunks, result);
+  const gap = result - placed.payload;
+  const front = gap ? `; the ${bytes(gap)} in front of it went back to the heap as a free ` +
+    'chunk' : '';
+  steps.push({ kind: 'split', text: `The payload is at ${hex(result)}, the first ` +
+    `${alignment}-byte-aligned address in the chunk with room for a free chunk before it` +
+    `${front}. Its chunk is ${bytes(size)}: the ${bytes(request ?? size - 4)} request and the ` +
+    `4 B head tag, rounded up to ${ALIGNMENT} B.` });
+  const after = placed.payload - 4 + placed.size; // the end of what the search took
+  const end = result - 4 + size;
+  if (after > end) {
+    steps.push({ kind: 'split', text: `The ${bytes(after - end)} after it went back to the ` +
+      'heap too.' });
+  }
+  for (const e of events) {
+    if (e.kind === 'merge') {
+      steps.push({ kind: 'merge', text: 'Merged touching free chunks into one of ' +
+        `${bytes(e.size)} at ${hex(e.payload)}.` });
+    }
+  }
+  return steps;
+}
 
 /**
  * @param {{ call: string, result?: number, before?: number, events: object[], policy: string,
  *   coalescing: string, chunks: object[] }} op what ran and the heap after it
  * @returns {{ kind: string, text: string }[]} one sentence a step
  */
-export function explain({ call, result, before, events, policy, coalescing, chunks }) {
-  const steps = [];
+export function explain({ call, result, before, events, policy, coalescing, chunks, alignment,
+  request }) {
   const placed = events.find((e) => e.kind === 'place');
+  if (call === 'aligned_alloc' && alignment > ALIGNMENT && placed && result) {
+    return explainAligned({ result, events, policy, chunks, alignment, request, placed });
+  }
+  const steps = [];
   const probes = events.filter((e) => e.kind === 'probe');
   const split = placed && events.find((e) => e.kind === 'split' &&
     e.payload + e.size === placed.payload + placed.size);
@@ -37,7 +88,7 @@ export function explain({ call, result, before, events, policy, coalescing, chun
       const run = [];
       while (i < events.length && events[i].kind === 'probe') run.push(events[i++]);
       i--;
-      steps.push({ kind: 'probe', text: describeProbes(run, chosen, need, probes) });
+      steps.push({ kind: 'probe', text: describeProbes(run, chosen, need, probes, events) });
     } else if (e.kind === 'place') {
       steps.push({ kind: 'place', text: describePlace(e, { call, before, policy, chosen,
         need: split ? need : 0, finalSize }) });
@@ -101,7 +152,8 @@ export function brief(events) {
     else if (e.kind === 'split') splits.push(bytes(e.size));
   }
   const words = [];
-  if (probes) words.push(`probed ${probes}`);
+  if (events.probes) probes = events.probes; // listed or not
+  if (probes) words.push(`probed ${count(probes)}`);
   if (grew) words.push('grew');
   if (merges) words.push(`merged ${merges}×`);
   if (splits.length) words.push(`split ${splits.join(' + ')} off`);
@@ -120,16 +172,23 @@ function sizeOf(chunks, payload) {
   return 0;
 }
 
-function describeProbes(run, chosen, need, all) {
+// A run of probes; `events.probes` is how many the search made in all, listed or not (the event
+// log lists the first 512), so the last run of a cut log stands for the rest too.
+function describeProbes(run, chosen, need, all, events) {
   const first = all.indexOf(run[0]) + 1;
+  const last = all[all.length - 1] === run[run.length - 1];
+  const unlisted = last ? Math.max(0, (events.probes ?? all.length) - all.length) : 0;
+  const total = run.length + unlisted;
   const listed = run.slice(0, MAX_LISTED).map((p, k) => {
     const verdict = need ? `${bytes(p.size)}, ${p.size < need ? 'too small' : 'big enough'}`
       : bytes(p.size);
     return `#${first + k} ${hex(p.payload)} (${verdict}${p === chosen ? ', chosen' : ''})`;
   });
-  const more = run.length > MAX_LISTED ? `, and ${run.length - MAX_LISTED} more` : '';
-  const noun = run.length === 1 ? 'free chunk' : 'free chunks';
-  return `Looked at ${run.length} ${noun}: ${listed.join(', ')}${more}.`;
+  const more = total > MAX_LISTED ? `, and ${count(total - MAX_LISTED)} more` : '';
+  const cut = unlisted ? ` The event log lists the first ${count(all.length)} probes; the ` +
+    `other ${count(unlisted)} are counted, not drawn.` : '';
+  const noun = total === 1 ? 'free chunk' : 'free chunks';
+  return `Looked at ${count(total)} ${noun}: ${listed.join(', ')}${more}.${cut}`;
 }
 
 function describePlace(e, { call, before, policy, chosen, need, finalSize }) {

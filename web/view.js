@@ -19,9 +19,10 @@ const COLORS = {
   freeHatch: '#d5dce8',
   freeEdge: '#a3b0c4',
   freeTag: '#8190a8',
-  freeText: '#475569',
+  freeText: '#334155', // 5:1 on the hatching
   endTag: '#334155',
   probe: '#f59e0b',
+  probeBadge: '#b45309', // white digits on it read at 5:1; the lighter probe colour would not
   place: '#16a34a',
   split: '#0d9488',
   merge: '#9333ea',
@@ -39,18 +40,20 @@ const COLORS = {
 };
 
 // Vertical bands of the heap canvas, CSS pixels.
+const MARK_ROW = 26; // one row of symbol names under the map: a name over an address
 const BANDS = {
-  map: { y: 6, h: 34 },          // linear memory, one box a region
-  marks: { y: 44, h: 24 },       // symbol names and addresses under the map
-  link1: { y: 70, h: 16 },       // the heap's box widening into the overview
-  overview: { y: 86, h: 18 },    // the whole heap, fitted
-  link2: { y: 104, h: 14 },      // the viewport widening into the detail strip
-  lane: { y: 120, h: 16 },       // numbered marks for the chunks the latest search probed
-  detail: { y: 138, h: 92 },     // the zoomable strip
-  rover: { y: 232, h: 18 },      // next fit's rover
-  ruler: { y: 252, h: 20 },      // addresses
+  map: { y: 6, h: 34 },          // linear memory, one box a region (not to scale)
+  marks: { y: 44, h: 2 * MARK_ROW }, // symbol names and addresses under the map, two rows
+  link1: { y: 98, h: 16 },       // the heap's box widening into the overview
+  overview: { y: 114, h: 18 },   // the whole heap, fitted
+  link2: { y: 132, h: 14 },      // the viewport widening into the detail strip
+  lane: { y: 148, h: 16 },       // numbered marks for the chunks the latest search probed
+  detail: { y: 166, h: 92 },     // the zoomable strip
+  rover: { y: 260, h: 18 },      // next fit's rover
+  ruler: { y: 280, h: 20 },      // addresses
 };
-const HEAP_CANVAS_HEIGHT = 276;
+const HEAP_CANVAS_HEIGHT = 304;
+const MARK_FONT = '10px system-ui, sans-serif';
 
 let hatchPattern = null;
 function hatch(ctx) {
@@ -232,8 +235,8 @@ function drawTagText(ctx, name, value, x, w, y, h) {
   }
 }
 
-/** Splits `total` pixels among regions by byte size, each at least `least` pixels wide. */
-function proportional(sizes, total, least) {
+/** Splits `total` pixels among regions by byte size, region i at least `least[i]` pixels wide. */
+function proportional(sizes, total, leastWidths) {
   const widths = sizes.map(() => 0);
   const fixed = sizes.map(() => false);
   for (let round = 0; round < sizes.length; round++) {
@@ -243,6 +246,7 @@ function proportional(sizes, total, least) {
     for (let i = 0; i < sizes.length; i++) {
       if (fixed[i]) continue;
       widths[i] = freeBytes > 0 ? (sizes[i] / freeBytes) * freePixels : freePixels / sizes.length;
+      const least = leastWidths[i];
       if (widths[i] < least) {
         widths[i] = least;
         fixed[i] = true;
@@ -427,22 +431,41 @@ export class HeapView {
     this.#onDraw();
   }
 
+  // Linear memory, one box a region. Not to scale: a 64 KiB stack beside a 200 MiB heap would
+  // be invisible, so each box is at least as wide as its name (short names on narrow screens)
+  // and the rest is shared by size. Symbol names and addresses go under the boundaries, in as
+  // many rows as they need not to overlap. What was drawn where is in data-labels, for tests.
   #paintMemoryMap(ctx, layout, chunks) {
     const { globalBase, dataEnd, heapBase, heapEnd, memorySize, pageBytes } = layout;
     const regions = [
-      { region: 'unused', name: 'unused', from: 0, to: globalBase, fill: COLORS.low },
-      { region: 'static', name: 'static data', from: globalBase, to: dataEnd,
+      { region: 'unused', name: 'unused', short: 'low', from: 0, to: globalBase,
+        fill: COLORS.low },
+      { region: 'static', name: 'static data', short: 'static', from: globalBase, to: dataEnd,
         fill: COLORS.staticData },
-      { region: 'stack', name: 'shadow stack ↓', from: dataEnd, to: heapBase,
+      { region: 'stack', name: 'shadow stack ↓', short: 'stack', from: dataEnd, to: heapBase,
         fill: COLORS.stack },
-      { region: 'heap', name: 'heap', from: heapBase, to: Math.max(heapBase, heapEnd),
-        fill: COLORS.heap },
-      { region: 'grown', name: 'grown, unused', from: Math.max(heapBase, heapEnd), to: memorySize,
-        fill: '#ffffff' },
+      { region: 'heap', name: 'heap', short: 'heap', from: heapBase,
+        to: Math.max(heapBase, heapEnd), fill: COLORS.heap },
+      { region: 'grown', name: 'grown, unused', short: 'grown', from: Math.max(heapBase, heapEnd),
+        to: memorySize, fill: '#ffffff' },
     ];
-    const L = EDGE;
-    const W = this.#innerWidth();
-    const widths = proportional(regions.map((r) => r.to - r.from), W, Math.min(132, W / 6));
+    const L = 2; // the map takes the canvas's whole width: it needs the room for its names
+    const W = Math.max(1, this.#width - 2 * L);
+    const labels = [];
+    // Each box holds its name over its size (the heap: both on one line).
+    const textWidth = (text, font) => {
+      ctx.font = font;
+      return ctx.measureText(text).width;
+    };
+    const bold = 'bold ' + FONT;
+    const need = (r, name) => r.region === 'heap'
+      ? textWidth(name, bold) + textWidth(bytes(r.to - r.from), bold) + 22
+      : Math.max(textWidth(name, bold), textWidth(bytes(r.to - r.from), FONT)) + 12;
+    const fullWidths = regions.map((r) => need(r, r.name));
+    const useShort = fullWidths.reduce((a, b) => a + b, 0) > W * 0.9;
+    for (const r of regions) r.label = useShort ? r.short : r.name;
+    const least = regions.map((r) => need(r, r.label));
+    const widths = proportional(regions.map((r) => r.to - r.from), W, least);
     const m = BANDS.map;
     let x = L;
     for (let i = 0; i < regions.length; i++) {
@@ -462,49 +485,63 @@ export class HeapView {
       ctx.strokeRect(r.x0 + 0.5, m.y + 0.5, widths[i] - 1, m.h - 1);
       ctx.setLineDash([]);
       ctx.fillStyle = COLORS.text;
-      ctx.font = 'bold ' + FONT;
+      ctx.font = bold;
       ctx.textAlign = 'left';
       ctx.textBaseline = 'middle';
       const textY = r.region === 'heap' ? m.y + 10 : m.y + m.h / 2 - 6;
-      fitText(ctx, r.name, r.x0 + 6, textY, widths[i] - 10);
+      const size = bytes(r.to - r.from);
+      labels.push(fitText(ctx, r.label, r.x0 + 6, textY, widths[i] - 10));
       ctx.font = FONT;
       ctx.fillStyle = '#334155';
       if (r.region !== 'heap') {
-        fitText(ctx, bytes(r.to - r.from), r.x0 + 6, textY + 13, widths[i] - 10);
+        labels.push(fitText(ctx, size, r.x0 + 6, textY + 13, widths[i] - 10));
       } else {
         ctx.textAlign = 'right';
-        ctx.font = 'bold ' + FONT;
+        ctx.font = bold;
         ctx.fillStyle = COLORS.text;
-        ctx.fillText(bytes(r.to - r.from), r.x1 - 6, textY);
+        ctx.fillText(size, r.x1 - 6, textY);
+        const w = ctx.measureText(size).width;
+        labels.push({ text: size, x0: r.x1 - 6 - w, x1: r.x1 - 6, y0: textY - 6, y1: textY + 6,
+          cut: false });
       }
     }
-    // Symbol names and addresses at the boundaries.
+    // Symbol names and addresses at the boundaries, each a two-line block centred on its
+    // boundary (kept inside the canvas), in the first row where it overlaps nothing.
     const marks = [
-      { name: '0', at: 0, x: regions[0].x0, align: 'left' },
       { name: '__global_base', at: globalBase, x: regions[1].x0 },
       { name: '__data_end', at: dataEnd, x: regions[2].x0 },
       { name: '__heap_base', at: heapBase, x: regions[3].x0 },
-      { name: 'heap end', at: heapEnd, x: regions[4].x0, align: 'right' },
-      { name: `memory.size, ${memorySize / pageBytes} pages`, at: memorySize, x: regions[4].x1,
-        align: 'right' },
+      { name: 'heap end', at: heapEnd, x: regions[4].x0 },
+      { name: `memory.size, ${memorySize / pageBytes} pages`, at: memorySize, x: regions[4].x1 },
     ];
     const k = BANDS.marks;
+    const rowRight = [];
     for (const mark of marks) {
+      const w = Math.max(textWidth(mark.name, MARK_FONT), textWidth(hex(mark.at), MONO));
+      const x0 = Math.min(Math.max(mark.x - w / 2, 2), this.#width - 2 - w);
+      let row = rowRight.findIndex((right) => x0 >= right + 8);
+      if (row < 0) row = rowRight.length;
+      rowRight[row] = x0 + w;
+      const y = k.y + 2 + row * MARK_ROW;
       ctx.strokeStyle = COLORS.muted;
+      ctx.lineWidth = 1;
       ctx.beginPath();
       ctx.moveTo(Math.round(mark.x) + 0.5, m.y + m.h);
-      ctx.lineTo(Math.round(mark.x) + 0.5, k.y + 2);
+      ctx.lineTo(Math.round(mark.x) + 0.5, y);
       ctx.stroke();
-      ctx.textAlign = mark.align ?? 'center';
-      const tx = mark.x + (mark.align === 'right' && mark.at !== memorySize ? -4 : 0);
-      ctx.fillStyle = COLORS.text;
-      ctx.font = '10px system-ui, sans-serif';
+      ctx.textAlign = 'left';
       ctx.textBaseline = 'top';
-      ctx.fillText(mark.name === '0' ? '' : mark.name, tx, k.y + 3);
+      ctx.fillStyle = '#ffffff'; // the leader lines of later rows pass behind the text
+      ctx.fillRect(x0 - 2, y, w + 4, MARK_ROW - 2);
+      ctx.fillStyle = COLORS.text;
+      ctx.font = MARK_FONT;
+      ctx.fillText(mark.name, x0, y + 1);
       ctx.font = MONO;
       ctx.fillStyle = COLORS.muted;
-      ctx.fillText(hex(mark.at), tx, k.y + 14);
+      ctx.fillText(hex(mark.at), x0, y + 12);
+      labels.push({ text: mark.name, x0, x1: x0 + w, y0: y, y1: y + MARK_ROW - 2, cut: false });
     }
+    this.#canvas.dataset.labels = JSON.stringify(labels.filter(Boolean));
     this.#regions = regions;
     return regions[3];
   }
@@ -604,24 +641,41 @@ export class HeapView {
     stroke(byKind('free'), COLORS.freed, 2.5);
     const placed = byKind('place').map((e) => chunkAt(chunks, e.payload - TAG_BYTES) ?? e);
     stroke(placed, COLORS.place, 3);
+    this.#canvas.dataset.outlined = JSON.stringify([...events.filter((e) => e.kind !== 'probe' &&
+      e.kind !== 'place' && e.kind !== 'grow'), ...placed.map((c) => ({ ...c, kind: 'place' }))]
+      .map(({ kind, payload, size }) => ({ kind, payload, size })));
     const hovered = chunkAt(chunks, this.#hover - TAG_BYTES);
     if (this.#hover && hovered) stroke([hovered], '#475569', 1.5);
     const chosen = chunkAt(chunks, selected - TAG_BYTES);
     if (selected && chosen) stroke([chosen], COLORS.selected, 3);
     ctx.restore();
 
+    // Numbered badges over the probed chunks, as many as fit side by side; the placement's
+    // check mark first, so that no probe badge hides it. Their boxes go to data-badges.
     const laneY = BANDS.lane.y + BANDS.lane.h / 2;
-    let lastMarkX = -Infinity;
-    for (let i = 0; i < probes.length; i++) {
-      const r = rectOf(probes[i].payload, probes[i].size, 0);
-      if (!r || r[4] - lastMarkX < 16 || r[4] < x || r[4] > x + width) continue;
-      drawBadge(ctx, r[4], laneY, String(i + 1), COLORS.probe);
-      lastMarkX = r[4];
-    }
+    const badges = [];
+    const fits = (x0, x1) => x0 >= x - 8 && x1 <= x + width + 8 &&
+      badges.every((b) => x1 + 2 <= b.x0 || b.x1 + 2 <= x0);
     for (const e of placed) {
       const r = rectOf(e.payload, e.size, 0);
-      if (r && r[4] >= x && r[4] <= x + width) drawBadge(ctx, r[4], laneY, '✓', COLORS.place);
+      if (!r) continue;
+      const half = badgeWidth(ctx, '✓') / 2;
+      const cx = Math.min(Math.max(r[4], x - 8 + half), x + width + 8 - half);
+      if (fits(cx - half, cx + half)) {
+        drawBadge(ctx, cx, laneY, '✓', COLORS.place);
+        badges.push({ text: '✓', x0: cx - half, x1: cx + half });
+      }
     }
+    for (let i = 0; i < probes.length; i++) {
+      const r = rectOf(probes[i].payload, probes[i].size, 0);
+      if (!r) continue;
+      const text = String(i + 1);
+      const half = badgeWidth(ctx, text) / 2;
+      if (!fits(r[4] - half, r[4] + half)) continue;
+      drawBadge(ctx, r[4], laneY, text, COLORS.probeBadge);
+      badges.push({ text, x0: r[4] - half, x1: r[4] + half });
+    }
+    this.#canvas.dataset.badges = JSON.stringify(badges);
   }
 
   #paintRover(ctx, box) {
@@ -631,7 +685,7 @@ export class HeapView {
     const scale = width / (end - start);
     const band = BANDS.rover;
     let rx = x + (rover - TAG_BYTES - start) * scale;
-    const color = roverActive ? COLORS.rover : '#94a3b8';
+    const color = roverActive ? COLORS.rover : '#556275'; // 5.6:1 on white
     const label = roverActive ? 'rover: next fit resumes here' : 'rover (next fit only)';
     ctx.fillStyle = color;
     ctx.font = (roverActive ? 'bold ' : '') + FONT;
@@ -788,27 +842,41 @@ function eventColor(kind) {
     free: COLORS.freed }[kind];
 }
 
+const BADGE_FONT = 'bold 9px system-ui, sans-serif';
+
+/** A badge is a circle for one character, a pill for more. */
+function badgeWidth(ctx, text) {
+  ctx.font = BADGE_FONT;
+  return Math.max(14, ctx.measureText(text).width + 8);
+}
+
 function drawBadge(ctx, cx, cy, text, color) {
+  const half = badgeWidth(ctx, text) / 2;
   ctx.fillStyle = color;
   ctx.beginPath();
-  ctx.arc(cx, cy, 7, 0, 2 * Math.PI);
+  ctx.arc(cx - half + 7, cy, 7, Math.PI / 2, 3 * Math.PI / 2);
+  ctx.arc(cx + half - 7, cy, 7, -Math.PI / 2, Math.PI / 2);
+  ctx.closePath();
   ctx.fill();
   ctx.fillStyle = '#ffffff';
-  ctx.font = 'bold 9px system-ui, sans-serif';
+  ctx.font = BADGE_FONT;
   ctx.textAlign = 'center';
   ctx.textBaseline = 'middle';
   ctx.fillText(text, cx, cy + 0.5);
 }
 
+/** Draws text left-aligned at (x, y), cut with "…" to `room`; returns what it drew, or null. */
 function fitText(ctx, text, x, y, room) {
-  if (room <= 8) return;
-  if (ctx.measureText(text).width <= room) {
-    ctx.fillText(text, x, y);
-    return;
-  }
+  if (room <= 8) return { text, cut: true, x0: x, x1: x, y0: y - 6, y1: y + 6 };
   let s = text;
-  while (s.length > 1 && ctx.measureText(s + '…').width > room) s = s.slice(0, -1);
-  if (s.length > 1) ctx.fillText(s + '…', x, y);
+  let width = ctx.measureText(text).width;
+  if (width > room) {
+    while (s.length > 1 && ctx.measureText(s + '…').width > room) s = s.slice(0, -1);
+    s += '…';
+    width = ctx.measureText(s).width;
+  }
+  if (s.length > 1) ctx.fillText(s, x, y);
+  return { text: s, cut: s !== text, x0: x, x1: x + width, y0: y - 6, y1: y + 6 };
 }
 
 /**
