@@ -454,7 +454,8 @@ build_fuzz() {
 }
 
 build_deps() {
-    [ -d node_modules ] || npm ci --no-audit --no-fund
+    # again whenever package-lock.json is newer than what npm last installed
+    [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund
 }
 
 need_tools
