@@ -102,7 +102,7 @@ for (const { name } of ALLOCATORS) {
   }).join(' | ') + ' |');
 }
 lines.push('', 'What -pthread costs a program that runs one thread: the same driver built without ' +
-  '-pthread (for tagalloc, build/emscripten/libtagalloc.a, built -Oz) against the -pthread build ' +
+  '-pthread (for tagalloc, build/emscripten/libtagalloc.a, built -Os) against the -pthread build ' +
   'at one thread (build/emscripten-mt/libtagalloc.a is built -O2). "tagalloc, the lock alone" ' +
   'compares the -mt library with the same core and flags built without -pthread and without ' +
   'src/lock.c: that difference is the lock, a compare-exchange to take it and an exchange to ' +
