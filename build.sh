@@ -182,10 +182,11 @@ build_record() {
     done
     clang $WASI_LINK_FLAGS build/record/wordfreq.o build/wasi/libtagalloc.a \
         -o build/record/wordfreq.plain.wasm
-    # The same program on Emscripten: src/record.js hands each record to Module.tagallocRecord.
+    # The same program on Emscripten: src/record.js hands each record to Module.tagallocRecord
+    # (MODULARIZE: the test passes that Module in).
     echo '{ "type": "commonjs" }' >build/record/package.json
-    emcc $EMCC_FLAGS -O2 -sMALLOC=none -sALLOW_MEMORY_GROWTH=1 -sEXIT_RUNTIME=1 \
-        --js-library src/record.js test/record/wordfreq.c build/emscripten/libtagalloc-record.a \
+    emcc $EMCC_FLAGS -O2 -sMALLOC=none -sALLOW_MEMORY_GROWTH=1 -sEXIT_RUNTIME=1 -sMODULARIZE=1 \
+        -sENVIRONMENT=node --js-library src/record.js test/record/wordfreq.c build/emscripten/libtagalloc-record.a \
         -o build/record/wordfreq.emscripten.cjs
     bytes build/record/wordfreq.emscripten.wasm
 }

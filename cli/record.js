@@ -56,7 +56,7 @@ export function isRecording(module) {
  * Runs the program to its end and returns what it did.
  * @param {Uint8Array} bytes the .wasm file
  * @param {{ name: string, args: string[], onProgress?: (calls: number) => void }} options
- *   name: the program's argv[0]; onProgress: called every 65,536 calls
+ *   name: the program's argv[0]; onProgress: called with the calls so far, at most 4 times a second
  * @returns {Promise<object>} { exitCode, trap, trace, timeline, summary }
  */
 export async function recordProgram(bytes, { name, args = [], onProgress }) {
@@ -102,6 +102,7 @@ export async function recordProgram(bytes, { name, args = [], onProgress }) {
   let u32 = null;
   let memory = null;
   let initialMemory = 0;
+  let shownAt = 0;
 
   const addBlock = (payload, request, kind, id) => {
     idAt.set(payload, id);
@@ -185,7 +186,10 @@ export async function recordProgram(bytes, { name, args = [], onProgress }) {
     timeline.inUse.push(state.inUse);
     timeline.memory.push(state.memory);
     last = state;
-    if (onProgress && (calls & 0xffff) === 0) onProgress(calls);
+    if (onProgress && (calls & 0xfff) === 0 && Date.now() - shownAt >= 250) {
+      shownAt = Date.now();
+      onProgress(calls);
+    }
   };
 
   const wasi = new WASI({
