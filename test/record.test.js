@@ -117,6 +117,26 @@ test('tree recorded: it writes its file into the current directory, and the trac
   await assertReplayMatches(recording);
 });
 
+test('every allocation call is recorded as the trace format says, and errno is what the program expects', () => {
+  const run = tagalloc(['record', built('calls.wasm')]);
+  assert.equal(run.status, 0, run.stdout + run.stderr);
+  assert.equal(run.stdout, 'calls: ok\n', 'results, alignment and errno as the drop-in gives them');
+  const { summary } = readRecording(run.dir, 'calls');
+  const ops = fs.readFileSync(path.join(run.dir, 'calls.rep'), 'utf8').trim().split('\n').slice(4);
+  const expected = ['a 0 10', 'a 1 24', 'r 1 100', 'a 2 5', 'r 2 0', 'a 3 32', 'a 4 40', 'a 5 8',
+    'f 0', 'f 1', 'f 2', 'f 3', 'f 4', 'f 5'];
+  const tail = ops.slice(-expected.length);
+  const first = Number(tail[0].split(' ')[1]); // libc may allocate before main: ids from there
+  assert.deepEqual(tail.map((op) => op.replace(/^(\w) (\d+)/, (_, k, id) => `${k} ${id - first}`)),
+    expected);
+  // malloc, calloc and aligned_alloc each also failed once (too large, overflow, alignment 3),
+  // free(NULL) is a call but not an op; posix_memalign and memalign are aligned allocations
+  assert.ok(summary.calls.malloc >= 2 && summary.calls.calloc >= 2 && summary.calls.realloc >= 3);
+  assert.ok(summary.calls.aligned_alloc >= 4 && summary.calls.free >= 7);
+  assert.equal(summary.calls.failed, 3);
+  assert.equal(summary.trace.ops, ops.length);
+});
+
 test('compare replays a recorded trace under all eight combinations, as text and as JSON', () => {
   const recorded = tagalloc(['record', '--quiet', built('tree.wasm'), '6']);
   assert.equal(recorded.status, 0, recorded.stderr);
