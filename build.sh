@@ -183,6 +183,8 @@ build_record() {
     done
     clang $WASI_LINK_FLAGS build/record/wordfreq.o build/wasi/libtagalloc.a \
         -o build/record/wordfreq.plain.wasm
+    clang $WASI_FLAGS -O2 -Isrc examples/double-free.c build/wasi/libtagalloc-record.a \
+        -o build/record/double-free.wasm # traps on its second free: the trace still comes out
     # The same program on Emscripten: src/record.js hands each record to Module.tagallocRecord
     # (MODULARIZE: the test passes that Module in).
     echo '{ "type": "commonjs" }' >build/record/package.json

@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import v8 from 'node:v8';
-import { parseRep, formatRep } from '../cli/rep.js';
+import { parseRep, writeRep } from '../cli/rep.js';
 
 v8.setFlagsFromString('--no-turbo-fast-api-calls'); // before any module: node:wasi may crash after memory.grow
 const emitWarning = process.emitWarning;
@@ -106,7 +106,7 @@ async function record(argv) {
   progress?.done();
   const { summary, trace, timeline } = run;
   summary.timeline = sampleTimeline(timeline, 200);
-  fs.writeFileSync(out, formatRep(trace, summary.peakHeap));
+  writeRep(out, trace, summary.peakHeap);
   fs.writeFileSync(jsonOut, JSON.stringify(summary, null, 1) + '\n');
   if (options.svg) {
     fs.writeFileSync(options.svg, memorySvg(timeline, `${path.basename(file)}: memory by call ` +

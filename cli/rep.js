@@ -1,6 +1,7 @@
 // CS:APP malloc-lab traces (.rep), written and read by the command line (bin/tagalloc.js).
 // Format (traces/README.md): four header lines (suggested heap size, ids, ops, weight), then one
 // operation a line: `a id size` (ptr[id] = malloc(size)), `r id size` (realloc), `f id` (free).
+import fs from 'node:fs';
 
 export const OP_ALLOC = 0;
 export const OP_FREE = 1;
@@ -107,18 +108,29 @@ export function parseRep(text, file) {
 }
 
 /**
- * A trace's text. `heapSize` is the header's suggested heap size (the recorded peak heap).
+ * Writes a trace to `file`, a block of lines at a time, so that a trace of millions of
+ * operations never becomes one string. `heapSize` is the header's suggested heap size (the
+ * recorded peak heap); the weight is 1.
+ * @param {string} file
  * @param {{ ids: number, count: number, kinds: ArrayLike<number>, args: ArrayLike<number>,
  *   sizes: ArrayLike<number> }} trace
  * @param {number} heapSize
- * @returns {string}
  */
-export function formatRep(trace, heapSize) {
-  const lines = [String(heapSize), String(trace.ids), String(trace.count), '1'];
-  for (let i = 0; i < trace.count; i++) {
-    const kind = trace.kinds[i];
-    lines.push(kind === OP_FREE ? `f ${trace.args[i]}` :
-      `${LETTERS[kind]} ${trace.args[i]} ${trace.sizes[i]}`);
+export function writeRep(file, trace, heapSize) {
+  const fd = fs.openSync(file, 'w');
+  try {
+    let lines = [String(heapSize), String(trace.ids), String(trace.count), '1'];
+    for (let i = 0; i < trace.count; i++) {
+      const kind = trace.kinds[i];
+      lines.push(kind === OP_FREE ? `f ${trace.args[i]}` :
+        `${LETTERS[kind]} ${trace.args[i]} ${trace.sizes[i]}`);
+      if (lines.length === 65536) {
+        fs.writeSync(fd, lines.join('\n') + '\n');
+        lines = [];
+      }
+    }
+    if (lines.length) fs.writeSync(fd, lines.join('\n') + '\n');
+  } finally {
+    fs.closeSync(fd);
   }
-  return lines.join('\n') + '\n';
 }

@@ -137,6 +137,17 @@ test('every allocation call is recorded as the trace format says, and errno is w
   assert.equal(summary.trace.ops, ops.length);
 });
 
+test('a program that traps exits 134, and its trace up to the trap is still written', () => {
+  const run = tagalloc(['record', built('double-free.wasm')]);
+  assert.equal(run.status, 134);
+  assert.match(run.stderr, /^tagalloc: .*double-free\.wasm trapped: unreachable$/m);
+  const { summary, trace } = readRecording(run.dir, 'double-free');
+  assert.equal(summary.exitCode, 134);
+  assert.equal(summary.trapped, 'unreachable');
+  assert.equal(summary.final.chunks, null, 'no chunk list after a trap');
+  assert.deepEqual([...trace.kinds.slice(-2)], [0, 1], 'the block allocated and freed once');
+});
+
 test('compare replays a recorded trace under all eight combinations, as text and as JSON', () => {
   const recorded = tagalloc(['record', '--quiet', built('tree.wasm'), '6']);
   assert.equal(recorded.status, 0, recorded.stderr);
