@@ -189,8 +189,8 @@ build_record() {
     # (MODULARIZE: the test passes that Module in).
     echo '{ "type": "commonjs" }' >build/record/package.json
     emcc $EMCC_FLAGS -O2 -sMALLOC=none -sALLOW_MEMORY_GROWTH=1 -sEXIT_RUNTIME=1 -sMODULARIZE=1 \
-        -sENVIRONMENT=node --js-library src/record.js test/record/wordfreq.c build/emscripten/libtagalloc-record.a \
-        -o build/record/wordfreq.emscripten.cjs
+        -sENVIRONMENT=node --js-library src/record.js test/record/wordfreq.c \
+        build/emscripten/libtagalloc-record.a -o build/record/wordfreq.emscripten.cjs
     bytes build/record/wordfreq.emscripten.wasm
 }
 

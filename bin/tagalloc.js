@@ -6,9 +6,11 @@ import path from 'node:path';
 import v8 from 'node:v8';
 import { parseRep, writeRep } from '../cli/rep.js';
 
-v8.setFlagsFromString('--no-turbo-fast-api-calls'); // before any module: node:wasi may crash after memory.grow
+// Before any module compiles: node:wasi may crash after memory.grow with fast API calls on.
+v8.setFlagsFromString('--no-turbo-fast-api-calls');
 const emitWarning = process.emitWarning;
-process.emitWarning = (warning, ...rest) => { // node:wasi's "experimental" notice is not the program's
+// node:wasi's notice that it is experimental is not the program's output
+process.emitWarning = (warning, ...rest) => {
   if (String(warning).startsWith('WASI is an experimental feature')) return;
   emitWarning.call(process, warning, ...rest);
 };
@@ -100,8 +102,8 @@ async function record(argv) {
   const started = Date.now();
   const run = await recordProgram(bytes, {
     name: file, args,
-    onProgress: progress && ((calls) => progress.show(
-      `tagalloc: ${calls.toLocaleString('en')} calls, ${((Date.now() - started) / 1000).toFixed(1)} s`)),
+    onProgress: progress && ((calls) => progress.show(`tagalloc: ${calls.toLocaleString('en')} ` +
+      `calls, ${((Date.now() - started) / 1000).toFixed(1)} s`)),
   });
   progress?.done();
   const { summary, trace, timeline } = run;
@@ -126,14 +128,17 @@ async function compare(argv) {
   const { options, rest } = takeOptions(argv, { runs: true, json: false, progress: false },
     { stopAtFile: false });
   const files = rest;
-  if (files.length !== 1) throw new UsageError('compare: one trace, please: tagalloc compare trace.rep');
+  if (files.length !== 1) {
+    throw new UsageError('compare: one trace, please: tagalloc compare trace.rep');
+  }
   const runs = options.runs === undefined ? 5 : Number(options.runs);
   if (!Number.isInteger(runs) || runs < 0) throw new UsageError('--runs takes a whole number');
   const text = readInput(files[0], 'trace').toString('utf8');
   const trace = parseRep(text, files[0]);
   const { compareTrace, formatTable } = await import('../cli/compare.js');
   const progress = progressLine(options.progress);
-  const rows = await compareTrace(trace, { runs, onProgress: progress && ((t) => progress.show(`tagalloc: ${t}`)) });
+  const rows = await compareTrace(trace,
+    { runs, onProgress: progress && ((t) => progress.show(`tagalloc: ${t}`)) });
   progress?.done();
   if (options.json) {
     process.stdout.write(JSON.stringify({ trace: { name: trace.name, ops: trace.count,

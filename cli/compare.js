@@ -105,8 +105,9 @@ export function formatTable(trace, rows) {
   const notes = rows.filter((r) => r.failed).map((r) =>
     `${r.policy} ${r.coalescing}: ${r.failed} requests failed (out of memory)`);
   return [
-    `${trace.name}: ${trace.count.toLocaleString('en')} operations, ${trace.ids.toLocaleString('en')}` +
-      ` ids, peak live requests ${trace.peakLive.toLocaleString('en')} bytes`,
+    `${trace.name}: ${trace.count.toLocaleString('en')} operations, ` +
+      `${trace.ids.toLocaleString('en')} ids, peak live requests ` +
+      `${trace.peakLive.toLocaleString('en')} bytes`,
     line(header),
     ...body.map(line),
     'utilisation: peak live requests / peak heap; fragmentation: 1 - largest free / free chunk ' +

@@ -74,8 +74,9 @@ export async function recordProgram(bytes, { name, args = [], onProgress }) {
   const foreign = imports.filter((i) => i.module !== 'wasi_snapshot_preview1' &&
     !(i.module === 'env' && i.name === 'tagalloc_record'));
   if (foreign.length) {
-    throw new RecordError(`${name} imports ${foreign.map((i) => `${i.module}.${i.name}`).join(', ')}` +
-      ', which a WASI preview1 program run by this recorder does not have');
+    const names = foreign.map((i) => `${i.module}.${i.name}`).join(', ');
+    throw new RecordError(`${name} imports ${names}, which a WASI preview1 program run by this ` +
+      'recorder does not have');
   }
 
   // the trace: ids dense in allocation order; payload address -> id of the live block there

@@ -77,7 +77,8 @@ export function parseRep(text, file) {
         `expected "a id size", "r id size" or "f id", not "${line.slice(0, 40)}"`);
     }
     if (!(Number.isInteger(id) && id >= 0 && id < ids)) {
-      throw new TraceError(file, where, `id ${words[1]} is outside 0..${ids - 1} (the header's ids)`);
+      throw new TraceError(file, where,
+        `id ${words[1]} is outside 0..${ids - 1} (the header's ids)`);
     }
     if (kind === OP_ALLOC && live[id] >= 0) {
       throw new TraceError(file, where, `allocates id ${id}, which is still live`);

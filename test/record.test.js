@@ -43,8 +43,8 @@ function tagalloc(args, { dir = freshDir() } = {}) {
 
 /** The same program on the ordinary drop-in, through examples/run-wasi.mjs. */
 function runPlain(file, args) {
-  const run = spawnSync(process.execPath, [path.join(root, 'examples', 'run-wasi.mjs'), file, ...args],
-    { encoding: 'utf8' });
+  const runner = path.join(root, 'examples', 'run-wasi.mjs');
+  const run = spawnSync(process.execPath, [runner, file, ...args], { encoding: 'utf8' });
   return { status: run.status, stdout: run.stdout };
 }
 
@@ -58,7 +58,7 @@ function readRecording(dir, stem) {
 
 /** Replays the recorded trace in tagalloc.wasm, default policy, and compares with the record. */
 async function assertReplayMatches({ trace, summary }) {
-  assert.equal(summary.final.chunksAfterOps, trace.count, 'the chunk list was taken after the last op');
+  assert.equal(summary.final.chunksAfterOps, trace.count, 'the chunk list came after the last op');
   assert.ok(summary.final.chunks.length > 0);
   const heap = await createHeap(); // segregated fit, immediate coalescing, as the drop-in
   const { failed } = replay(heap, trace);
@@ -73,7 +73,8 @@ async function assertReplayMatches({ trace, summary }) {
   assert.equal(trace.peakLive, summary.peakLiveBytes, 'the trace\'s own peak of live requests');
 }
 
-test('wordfreq recorded: its output and exit status pass through, and the trace replays to the same heap', async () => {
+test('wordfreq recorded: its output and status pass through; its trace replays to the same heap',
+  async () => {
   const file = built('wordfreq.wasm');
   const run = tagalloc(['record', '--svg', 'memory.svg', file, '5000', '3']);
   assert.equal(run.status, 3, run.stderr);
@@ -99,11 +100,14 @@ test('wordfreq recorded: its output and exit status pass through, and the trace 
 
   const svg = fs.readFileSync(path.join(run.dir, 'memory.svg'), 'utf8');
   assert.match(svg, /^<svg /);
-  for (const line of ['live', 'heap', 'memory']) assert.match(svg, new RegExp(`<polyline class="${line}"`));
+  for (const line of ['live', 'heap', 'memory']) {
+    assert.match(svg, new RegExp(`<polyline class="${line}"`));
+  }
   assert.equal(svg.match(/class="growth"/g).length, summary.growth.length, 'each growth marked');
 });
 
-test('tree recorded: it writes its file into the current directory, and the trace replays to the same heap', async () => {
+test('tree recorded: it writes into the current directory; its trace replays to the same heap',
+  async () => {
   const run = tagalloc(['record', '--out', 'tree-trace.rep', built('tree.wasm'), '7', 'tree.json']);
   assert.equal(run.status, 0, run.stderr);
   assert.match(run.stdout, /^\d+ nodes, \d+ bytes of text, checksum \d+\n\d+ nodes in all\n$/);
@@ -117,7 +121,8 @@ test('tree recorded: it writes its file into the current directory, and the trac
   await assertReplayMatches(recording);
 });
 
-test('every allocation call is recorded as the trace format says, and errno is what the program expects', () => {
+test('every allocation call is recorded as the trace format says; errno is as the program expects',
+  () => {
   const run = tagalloc(['record', built('calls.wasm')]);
   assert.equal(run.status, 0, run.stdout + run.stderr);
   assert.equal(run.stdout, 'calls: ok\n', 'results, alignment and errno as the drop-in gives them');
@@ -167,9 +172,11 @@ test('compare replays a recorded trace under all eight combinations, as text and
   }
   const segregated = rows.find((r) => r.policy === 'segregated' && r.coalescing === 'immediate');
   assert.equal(segregated.peakHeap, summary.peakHeap);
-  const text = tagalloc(['compare', '--progress', '--runs', '1', 'tree.rep'], { dir: recorded.dir });
+  const text = tagalloc(['compare', '--progress', '--runs', '1', 'tree.rep'],
+    { dir: recorded.dir });
   assert.equal(text.status, 0, text.stderr);
-  assert.equal(text.stderr.match(/^tagalloc: [a-z-]+ (immediate|deferred): measuring$/gm).length, 8);
+  const measuring = text.stderr.match(/^tagalloc: [a-z-]+ (immediate|deferred): measuring$/gm);
+  assert.equal(measuring.length, 8, 'a progress line for each combination');
   assert.match(text.stdout, /^policy +coalescing +utilisation +peak heap +fragmentation/m);
   assert.equal(text.stdout.match(/^(first|next|best)-fit|^segregated/gm).length, 8);
 });
@@ -177,7 +184,8 @@ test('compare replays a recorded trace under all eight combinations, as text and
 test('a module built without the recording library is refused with a sentence', () => {
   const run = tagalloc(['record', built('wordfreq.plain.wasm')]);
   assert.equal(run.status, 1);
-  assert.match(run.stderr, /was not built with the recording library: it does not import env\.tagalloc_record/);
+  assert.match(run.stderr,
+    /was not built with the recording library: it does not import env\.tagalloc_record/);
   assert.equal(run.stdout, '', 'the program did not run');
   assert.ok(!fs.existsSync(path.join(run.dir, 'wordfreq.plain.rep')));
 });
@@ -202,7 +210,8 @@ test('a missing file, a file that is not wasm and an unknown command fail with a
 test('a malformed trace is refused with its line number', () => {
   const dir = freshDir();
   const cases = [
-    ['a 0 16\na 1 32\nx 1\nf 0\n', /bad\.rep:7: expected "a id size", "r id size" or "f id", not "x 1"/],
+    ['a 0 16\na 1 32\nx 1\nf 0\n',
+      /bad\.rep:7: expected "a id size", "r id size" or "f id", not "x 1"/],
     ['a 0 16\nf 1\nf 0\nf 0\n', /bad\.rep:6: frees id 1, which is not live/],
     ['a 0 16\na 0 16\nf 0\nf 0\n', /bad\.rep:6: allocates id 0, which is still live/],
     ['a 0 16\na 9 32\nf 0\nf 9\n', /bad\.rep:6: id 9 is outside 0\.\.1/],
@@ -221,7 +230,8 @@ test('a malformed trace is refused with its line number', () => {
   assert.match(header.stderr, /bad\.rep:2: expected header number 2 of 4/);
 });
 
-test('the Emscripten recording library hands every allocation to Module.tagallocRecord', async () => {
+test('the Emscripten recording library hands every allocation to Module.tagallocRecord',
+  async () => {
   const glue = built('wordfreq.emscripten.cjs');
   const module = new WebAssembly.Module(fs.readFileSync(glue.replace(/\.cjs$/, '.wasm')));
   const records = [];
@@ -262,7 +272,8 @@ test('the recording library defines every public name, as the -mt library does',
   assert.ok(names.length >= 20);
   const record = fs.readFileSync(path.join(root, 'src', 'record.c'), 'utf8');
   for (const name of names) {
-    assert.match(record, new RegExp(`^UNLOCKED\\(${name.slice('tagalloc_'.length)}\\)$`, 'm'), name);
+    const short = name.slice('tagalloc_'.length);
+    assert.match(record, new RegExp(`^UNLOCKED\\(${short}\\)$`, 'm'), name);
     assert.match(record, new RegExp(`^TAGALLOC_EXPORT\\(${name}\\)`, 'm'), name);
   }
 });
@@ -282,5 +293,6 @@ test('the npm package holds every file the command line loads', () => {
   visit('bin/tagalloc.js');
   assert.ok(seen.has('cli/record.js') && seen.has('wasm/index.js'));
   for (const file of [...seen, 'wasm/tagalloc.wasm']) assert.ok(pkg.files.includes(file), file);
-  assert.match(fs.readFileSync(path.join(root, 'bin', 'tagalloc.js'), 'utf8'), /^#!\/usr\/bin\/env node\n/);
+  const bin = fs.readFileSync(path.join(root, 'bin', 'tagalloc.js'), 'utf8');
+  assert.match(bin, /^#!\/usr\/bin\/env node\n/);
 });
