@@ -2,8 +2,8 @@
 # Builds every tagalloc artefact from src/. Idempotent. The only file that holds compiler flags.
 #   bash build.sh            everything
 #   bash build.sh native     only the named steps (native module wasi emscripten emscripten_mt
-#                            examples bench bench_threads programs web native_tests fuzz threads
-#                            deps; page is deps module web)
+#                            record examples bench bench_threads programs web native_tests fuzz
+#                            threads deps; page is deps module web)
 # When a tool is missing it installs the Debian packages itself as root, else prints the
 # apt-get line and fails.
 set -euo pipefail
@@ -106,6 +106,14 @@ EMCC_FLAGS="-std=c11 -Wall -Wextra -Werror"
 # that object's archive member in its error, so the member is named as the message, "/" and
 # all (an archive member's name cannot hold "/" when it is added: "%" stands in, then is patched).
 UNTHREADED_MEMBER="the single-threaded tagalloc (-pthread programs link build/emscripten-mt/libtagalloc.a)"
+name_unthreaded_member() { # archive: its "%" member name becomes UNTHREADED_MEMBER
+    node -e 'const fs = require("fs");
+        const [file, from, to] = process.argv.slice(1);
+        const archive = fs.readFileSync(file), at = archive.indexOf(from);
+        if (at < 0 || archive.indexOf(from, at + 1) >= 0) throw new Error(`${from}: not once`);
+        archive.write(to, at, "latin1");
+        fs.writeFileSync(file, archive);' "$1" "${UNTHREADED_MEMBER//\//%}" "$UNTHREADED_MEMBER"
+}
 build_emscripten() {
     mkdir -p build/emscripten
     local variant member=${UNTHREADED_MEMBER//\//%}
@@ -115,12 +123,7 @@ build_emscripten() {
         emcc $EMCC_FLAGS ${variant#*:} $DROPIN_DEFINES -c src/libc.c -o build/emscripten/$name.o
         rm -f build/emscripten/$name.a
         emar rcs build/emscripten/$name.a build/emscripten/$name.o "build/emscripten/$member"
-        node -e 'const fs = require("fs");
-            const [file, from, to] = process.argv.slice(1);
-            const archive = fs.readFileSync(file), at = archive.indexOf(from);
-            if (at < 0 || archive.indexOf(from, at + 1) >= 0) throw new Error(`${from}: not once`);
-            archive.write(to, at, "latin1");
-            fs.writeFileSync(file, archive);' build/emscripten/$name.a "$member" "$UNTHREADED_MEMBER"
+        name_unthreaded_member build/emscripten/$name.a
         bytes build/emscripten/$name.a
     done
 }
@@ -139,6 +142,57 @@ build_emscripten_mt() {
     rm -f build/emscripten-mt/libtagalloc.a
     emar rcs build/emscripten-mt/libtagalloc.a build/emscripten-mt/core.o build/emscripten-mt/lock.o
     bytes build/emscripten-mt/libtagalloc.a
+}
+
+# The recording drop-ins (issue 14): build/wasi/libtagalloc-record.a and
+# build/emscripten/libtagalloc-record.a. src/libc.c is compiled as for the -mt library, with
+# src/unlocked.h force-included (the core defines tagalloc_unlocked_*), and with the core's events
+# on; src/record.c defines the public and standard names as the unlocked call, then one record to
+# the host through the import env.tagalloc_record (src/record.h). Same optimisation as the
+# ordinary drop-in. Emscripten programs link src/record.js (--js-library) for that import; the
+# Emscripten archive also carries src/unthreaded.c, as build_emscripten's do.
+# Then the recording tests' programs (test/record/*.c, test/record.test.js): each linked with the
+# recording library, and wordfreq also with the ordinary one, which bin/tagalloc.js must refuse;
+# wordfreq also for Emscripten.
+RECORD_DEFINES="$DROPIN_DEFINES -DTAGALLOC_EVENTS=1"
+RECORD_PROGRAMS="wordfreq tree calls"
+build_record() {
+    mkdir -p build/wasi build/emscripten build/record
+    clang $WASI_FLAGS $DROPIN_FAST $RECORD_DEFINES -include src/unlocked.h -c src/libc.c \
+        -o build/wasi/record-core.o
+    clang $WASI_FLAGS $DROPIN_FAST $RECORD_DEFINES -c src/record.c -o build/wasi/record.o
+    rm -f build/wasi/libtagalloc-record.a
+    llvm-ar rcs build/wasi/libtagalloc-record.a build/wasi/record-core.o build/wasi/record.o
+    bytes build/wasi/libtagalloc-record.a
+    local member=${UNTHREADED_MEMBER//\//%}
+    emcc $EMCC_FLAGS -Oz -c src/unthreaded.c -o "build/emscripten/$member"
+    emcc $EMCC_FLAGS $DROPIN_FAST $RECORD_DEFINES -include src/unlocked.h -c src/libc.c \
+        -o build/emscripten/record-core.o
+    emcc $EMCC_FLAGS $DROPIN_FAST $RECORD_DEFINES -c src/record.c -o build/emscripten/record.o
+    rm -f build/emscripten/libtagalloc-record.a
+    emar rcs build/emscripten/libtagalloc-record.a build/emscripten/record-core.o \
+        build/emscripten/record.o "build/emscripten/$member"
+    name_unthreaded_member build/emscripten/libtagalloc-record.a
+    bytes build/emscripten/libtagalloc-record.a
+
+    local program
+    for program in $RECORD_PROGRAMS; do # -fno-builtin: calls.c's allocations, some unused, stay
+        clang $WASI_FLAGS -O2 -fno-builtin -c test/record/$program.c -o build/record/$program.o
+        clang $WASI_LINK_FLAGS build/record/$program.o build/wasi/libtagalloc-record.a \
+            -o build/record/$program.wasm
+        bytes build/record/$program.wasm
+    done
+    clang $WASI_LINK_FLAGS build/record/wordfreq.o build/wasi/libtagalloc.a \
+        -o build/record/wordfreq.plain.wasm
+    clang $WASI_FLAGS -O2 -Isrc examples/double-free.c build/wasi/libtagalloc-record.a \
+        -o build/record/double-free.wasm # traps on its second free: the trace still comes out
+    # The same program on Emscripten: src/record.js hands each record to Module.tagallocRecord
+    # (MODULARIZE: the test passes that Module in).
+    echo '{ "type": "commonjs" }' >build/record/package.json
+    emcc $EMCC_FLAGS -O2 -sMALLOC=none -sALLOW_MEMORY_GROWTH=1 -sEXIT_RUNTIME=1 -sMODULARIZE=1 \
+        -sENVIRONMENT=node --js-library src/record.js test/record/wordfreq.c \
+        build/emscripten/libtagalloc-record.a -o build/record/wordfreq.emscripten.cjs
+    bytes build/record/wordfreq.emscripten.wasm
 }
 
 # Examples of the drop-ins. The wasi programs keep wasm-ld's name section (linked without -O,
@@ -460,7 +514,7 @@ build_deps() {
 
 need_tools
 steps=("$@")
-[ ${#steps[@]} -gt 0 ] || steps=(deps native module wasi emscripten emscripten_mt examples bench
+[ ${#steps[@]} -gt 0 ] || steps=(deps native module wasi emscripten emscripten_mt record examples bench
     bench_threads programs web native_tests fuzz threads)
 for step in "${steps[@]}"; do
     case $step in
