@@ -6,7 +6,7 @@ import { HeapView } from './view.js';
 import { brief, explain } from './explain.js';
 import { describeOp, OP_ALLOC, OP_FREE, parseTrace, Replayer } from './trace.js';
 import { bytes, count, exact, hex, parseNumber, percent } from './format.js';
-import { Comparison, UTILISATION } from './compare.js';
+import { COMBINATIONS, Comparison, UTILISATION } from './compare.js';
 
 const MAX_MEMORY = 256 * 1024 * 1024; // a runaway request fails as out of memory, not the tab
 const LOG_LIMIT = 200;                 // log lines kept
@@ -66,7 +66,11 @@ async function init() {
   wireView();
   page.traces = await loadTraceList();
   page.compare = new Comparison({ module, traces: page.traces, fetchTrace });
+  page.compare.onChange = showLink;
   window.addEventListener('hashchange', route);
+  for (const id of ['policy', 'coalescing', 'speed', 'trace-select', 'compare-trace']) {
+    $(id).addEventListener('change', showLink);
+  }
   document.querySelector('.tabs').addEventListener('keydown', (event) => {
     const tabs = [$('tab-heap'), $('tab-compare')];
     const at = tabs.indexOf(document.activeElement);
@@ -77,8 +81,10 @@ async function init() {
     tab.focus();
     location.hash = tab.getAttribute('href');
   });
+  await restoreSettings();
   route();
   refresh();
+  showLink();
   // Loaded: from now on the header's memory size changes as the heap grows, too often to be
   // announced (the Stats panel has it); a failure to load was announced above.
   $('load-status').setAttribute('aria-live', 'off');
@@ -324,7 +330,10 @@ function useTrace(trace) {
   reset();
   addLog([{ setting: true, text: `trace ${trace.name}: ${count(trace.length)} operations on ` +
     `${count(trace.ids)} ids` }]);
-  for (const id of ['play', 'step', 'restart']) $(id).disabled = false;
+  for (const id of ['play', 'step', 'restart', 'step-back', 'goto-op', 'goto', 'scrubber']) {
+    $(id).disabled = false;
+  }
+  $('scrubber').max = String(trace.length);
   showTraceStatus();
 }
 
@@ -409,9 +418,16 @@ function tick(now) {
   const started = performance.now();
   const done = [];
   let n = 0;
+  const breaks = breakpoints();
+  let stopped = null;
   while (!r.done && page.budget >= 1) {
-    done.push(stepTrace({ quiet: true }));
+    const heapBefore = breaks.grow ? page.heap.stats().heapSize : 0;
+    const failuresBefore = r.failures;
+    const op = stepTrace({ quiet: true });
+    done.push(op);
     page.budget -= 1;
+    stopped = breaks.any ? breakReason(op, breaks, heapBefore, failuresBefore) : null;
+    if (stopped) break;
     if (done.length > LOG_PER_FRAME) done.shift();
     if (++n % 16 === 0 && performance.now() - started > FRAME_BUDGET_MS) break;
   }
@@ -421,7 +437,17 @@ function tick(now) {
     const last = done[done.length - 1];
     if (!last.skipped) page.pending = last;
   }
-  if (r.done) {
+  if (stopped) {
+    page.playing = false;
+    showPlaying(false);
+    page.pending = done[done.length - 1];
+    refresh();
+    addLog([{ setting: true, text: `stopped after operation ${count(r.position)}: ${stopped}` }]);
+    showTraceStatus();
+    $('trace-status').textContent += ` · stopped: ${stopped}`;
+    $('trace-status').dataset.stopped = stopped;
+    return;
+  } else if (r.done) {
     page.playing = false;
     showPlaying(false);
     refresh();
@@ -444,6 +470,11 @@ function showTraceStatus() {
     : page.playing ? `${r.trace.name}: operation ${count(r.position)} of ${count(total)}`
       : status.textContent);
   status.dataset.position = String(r.position);
+  delete status.dataset.stopped;
+  $('scrubber').value = String(r.position);
+  $('scrubber').setAttribute('aria-valuetext', `operation ${count(r.position)} of ${count(total)}`);
+  $('step-back').disabled = r.position === 0;
+  showLink();
   status.dataset.done = String(r.done);
   $('step').disabled = r.done;
   $('play').disabled = r.done;
@@ -480,6 +511,24 @@ function wireTrace() {
     refresh();
     showTraceStatus();
   });
+  $('step-back').addEventListener('click', () => {
+    if (page.replayer) seek(page.replayer.position - 1);
+  });
+  const goto = () => {
+    const n = parseNumber($('goto-op').value);
+    if (!Number.isFinite(n)) {
+      logProblem(`go to operation: "${$('goto-op').value}" is not a whole number`);
+      return;
+    }
+    seek(n);
+  };
+  $('goto').addEventListener('click', goto);
+  $('goto-op').addEventListener('keydown', (event) => {
+    if (event.key !== 'Enter') return;
+    event.preventDefault();
+    goto();
+  });
+  $('scrubber').addEventListener('input', () => seek(Number($('scrubber').value)));
   $('restart').addEventListener('click', () => {
     if (page.trace) useTrace(page.trace);
   });
@@ -489,6 +538,134 @@ function wireTrace() {
   };
   $('speed').addEventListener('input', showSpeed);
   showSpeed();
+}
+
+// ---- Time travel ------------------------------------------------------------------------------
+
+/**
+ * Moves the replay to just after operation `target` (0: before the first). Replays are
+ * deterministic, so going back resets the heap and replays the trace from its start without
+ * drawing, then runs the last operation as a call that "What happened" explains. Going forward
+ * replays from where the trace is. Calls made by hand are not replayed.
+ */
+function seek(target) {
+  if (!page.replayer) return;
+  pause();
+  const trace = page.trace;
+  target = Math.max(0, Math.min(trace.length, Math.floor(target)));
+  let r = page.replayer;
+  const back = target < r.position;
+  if (back) {
+    page.heap.reset();
+    page.names.clear();
+    page.nextName = 1;
+    r = page.replayer = new Replayer(page.heap, trace);
+  }
+  while (r.position < target - 1) {
+    try {
+      r.step();
+    } catch {
+      // a refused free: the heap is unchanged and the replay goes on, as when playing
+    }
+  }
+  page.names.clear();
+  for (let id = 0; id < r.ptrs.length; id++) {
+    if (r.ptrs[id]) page.names.set(r.ptrs[id], { name: `ptr[${id}]`, request: r.requests[id] });
+  }
+  page.ops = r.position;
+  page.events = [];
+  page.pending = null;
+  addLog([{ setting: true, text: `${back ? 'back' : 'forward'} to operation ${count(target)}` +
+    (back ? ': the heap reset and the trace replayed from its start' : '') }]);
+  if (r.position < target) {
+    const op = stepTrace({ quiet: false });
+    if (op.skipped) addLog([op]);
+  } else {
+    $('happened').innerHTML = '<p class="muted">Before the trace\'s first operation: the heap ' +
+      'is empty.</p>';
+  }
+  refresh();
+  showTraceStatus();
+}
+
+/** The breakpoints chosen: { probes: K or Infinity, grow, fail, any }. */
+function breakpoints() {
+  const k = parseNumber($('break-probes-k').value);
+  const probes = $('break-probes').checked && Number.isFinite(k) ? k : Infinity;
+  const grow = $('break-grow').checked;
+  const fail = $('break-fail').checked;
+  return { probes, grow, fail, any: probes < Infinity || grow || fail };
+}
+
+/** Why replay stops after `op`, or null. */
+function breakReason(op, breaks, heapBefore, failuresBefore) {
+  if (op.skipped) return null;
+  if (breaks.fail && (op.error || page.replayer.failures > failuresBefore)) {
+    return `${op.text} failed`;
+  }
+  const probes = op.events?.probes ?? 0;
+  if (probes > breaks.probes) {
+    return `${op.text} probed ${count(probes)} chunks (more than ${count(breaks.probes)})`;
+  }
+  if (breaks.grow) {
+    const after = page.heap.stats().heapSize;
+    if (after > heapBefore) return `${op.text} grew the heap to ${bytes(after)}`;
+  }
+  return null;
+}
+
+// ---- The settings link ------------------------------------------------------------------------
+
+/** The page's settings as a query string: view, policy, coalescing, traces, heaps, speed. */
+function settingsQuery() {
+  const q = new URLSearchParams();
+  q.set('policy', $('policy').value);
+  q.set('coalescing', $('coalescing').value);
+  if ($('trace-select').value) {
+    q.set('trace', $('trace-select').value.replace(/\.rep$/, ''));
+    if (page.replayer?.position) q.set('at', String(page.replayer.position));
+  }
+  q.set('speed', $('speed').value);
+  if (page.compare.traceFile) q.set('compare', page.compare.traceFile.replace(/\.rep$/, ''));
+  const heaps = page.compare.combinations;
+  if (heaps.length < COMBINATIONS.length) q.set('heaps', heaps.join(','));
+  return q.toString();
+}
+
+function showLink() {
+  if (!page.compare) return;
+  const href = `?${settingsQuery()}${location.hash || '#heap'}`;
+  for (const a of document.querySelectorAll('.settings-link')) a.href = href;
+}
+
+/** Applies the settings a link carries (see settingsQuery()); unknown values are ignored. */
+async function restoreSettings() {
+  const q = new URLSearchParams(location.search);
+  const choose = (id, value) => {
+    if (value !== null && [...$(id).options].some((o) => o.value === value)) {
+      $(id).value = value;
+      return true;
+    }
+    return false;
+  };
+  if (choose('policy', q.get('policy'))) page.heap.policy = $('policy').value;
+  if (choose('coalescing', q.get('coalescing'))) page.heap.coalescing = $('coalescing').value;
+  const speed = Number(q.get('speed'));
+  if (q.has('speed') && Number.isInteger(speed) && speed >= 0 && speed <= Number($('speed').max)) {
+    $('speed').value = String(speed);
+    $('speed').dispatchEvent(new Event('input'));
+  }
+  if (q.has('heaps')) page.compare.combinations = q.get('heaps').split(',');
+  if (q.has('compare')) page.compare.traceFile = `${q.get('compare')}.rep`;
+  if (q.has('trace') && choose('trace-select', `${q.get('trace')}.rep`)) {
+    try {
+      useTrace(await fetchTrace($('trace-select').value));
+      const at = parseNumber(q.get('at') ?? '');
+      if (at > 0) seek(at);
+    } catch (error) {
+      logProblem(error.message);
+    }
+  }
 }
 
 // ---- Drawing the state ------------------------------------------------------------------------
@@ -814,4 +991,5 @@ function route() {
   $('tab-compare').tabIndex = compare ? 0 : -1;
   if (compare) page.compare.show();
   else page.view.draw();
+  showLink();
 }

@@ -5,7 +5,7 @@
 import { createHeap } from '../wasm/index.js';
 import { OP_FREE, parseTrace, Replayer } from './trace.js';
 import { drawChunks, prepareCanvas } from './view.js';
-import { LineChart } from './charts.js';
+import { drawMarker, LineChart, MARKERS } from './charts.js';
 import { bytes, count, percent } from './format.js';
 
 const POLICIES = ['first-fit', 'next-fit', 'best-fit', 'segregated'];
@@ -17,6 +17,9 @@ const POLICY_COLORS = {
   'best-fit': '#009e73',
   'segregated': '#cc79a7',
 };
+const POLICY_MARKERS = Object.fromEntries(POLICIES.map((p, i) => [p, MARKERS[i]]));
+/** Every combination, as the settings link names it: `best-fit.deferred`. */
+export const COMBINATIONS = POLICIES.flatMap((p) => MODES.map((m) => `${p}.${m}`));
 const POLICY_NAMES = { 'first-fit': 'first fit', 'next-fit': 'next fit', 'best-fit': 'best fit',
   'segregated': 'segregated fit' };
 const FRAME_BUDGET_MS = 12;        // replay time per animation frame, shared by the heaps
@@ -29,6 +32,27 @@ export const UTILISATION = 'Peak in use / peak heap: the most bytes in use at on
   'tags included) over the largest the heap has been';
 
 const $ = (id) => document.getElementById(id);
+const CHART_IDS = { 'Heap size': 'chart-heap', 'Bytes in use': 'chart-in-use',
+  'Peak utilisation so far': 'chart-util',
+  'External fragmentation: 1 − largest free / free': 'chart-frag' };
+
+/** "one heap", "3 heaps", "eight heaps". */
+function heapCount(n) {
+  return n === 1 ? 'one heap' : n === 8 ? 'eight heaps' : `${n} heaps`;
+}
+
+/** Offers `content` (text or a Blob) as a file download named `name`. */
+export function download(name, type, content) {
+  const blob = content instanceof Blob ? content : new Blob([content], { type });
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+}
 
 /** "a 8 KiB" is wrong: an 8, an 11, an 18 and an 80-something take "an". */
 export function article(phrase) {
@@ -111,9 +135,28 @@ export class Comparison {
         this.#status(error.message);
       }
     });
-    $('series-legend').innerHTML = POLICIES.map((p) => MODES.map((m) =>
-      `<li><i class="swatch-line${m === 'deferred' ? ' dashed' : ''}" style="color:` +
-      `${POLICY_COLORS[p]}"></i>${POLICY_NAMES[p]} · ${m}</li>`).join('')).join('');
+    $('combos').insertAdjacentHTML('beforeend', COMBINATIONS.map((c) => {
+      const [p, m] = c.split('.');
+      return `<label class="combo"><input type="checkbox" value="${c}" checked>` +
+        `${POLICY_NAMES[p]} · ${m}</label>`;
+    }).join(''));
+    $('combos').addEventListener('change', (event) => {
+      if (!this.combinations.length) {
+        event.target.checked = true; // at least one heap
+        this.#status('Compare at least one heap: that one stays chosen.');
+        return;
+      }
+      this.onChange?.();
+      if (!this.#started) return;
+      if (this.traceFile) this.#runSelected();
+      else if (this.#trace) this.run(this.#trace);
+    });
+    $('export-csv').addEventListener('click', () =>
+      download(`${this.#trace.name}-compare.csv`, 'text/csv', this.csv()));
+    $('export-json').addEventListener('click', () =>
+      download(`${this.#trace.name}-compare.json`, 'application/json', this.json()));
+    $('export-png').addEventListener('click', () => this.#chartsPng().toBlob((blob) =>
+      download(`${this.#trace.name}-charts.png`, 'image/png', blob)));
     new ResizeObserver(() => this.#draw()).observe($('compare-strips'));
   }
 
@@ -139,27 +182,32 @@ export class Comparison {
     this.#started = true;
     const generation = ++this.#generation;
     this.#trace = trace;
-    $('verdict').textContent = `Replaying ${trace.name} in eight heaps: four fit policies, each ` +
-      'with immediate and deferred coalescing. The charts\' x axis counts operations.';
+    const n = this.combinations.length;
+    $('verdict').textContent = n === COMBINATIONS.length
+      ? `Replaying ${trace.name} in eight heaps: four fit policies, each with immediate and ` +
+        'deferred coalescing. The charts\' x axis counts operations.'
+      : `Replaying ${trace.name} in ${heapCount(n)}. The charts' x axis counts operations.`;
     this.#peakOp = peakDemand(trace);
     this.#every = Math.max(1, Math.ceil(trace.length / SAMPLES));
     const runs = [];
-    for (const policy of POLICIES) {
-      for (const coalescing of MODES) {
-        const heap = await createHeap({ module: this.#module, policy, coalescing,
-          maxMemory: MAX_MEMORY });
-        runs.push({
-          policy, coalescing, heap, replayer: new Replayer(heap, trace), ms: 0, errors: 0,
-          xs: [0], heapSize: [0], inUse: [0], util: [0], frag: [0], mostFree: 0, fragSum: 0,
-          snapshot: null, final: null,
-        });
-      }
+    for (const combination of this.combinations) {
+      const [policy, coalescing] = combination.split('.');
+      const heap = await createHeap({ module: this.#module, policy, coalescing,
+        maxMemory: MAX_MEMORY });
+      runs.push({
+        policy, coalescing, heap, replayer: new Replayer(heap, trace), ms: 0, errors: 0,
+        xs: [0], heapSize: [0], inUse: [0], util: [0], frag: [0], mostFree: 0, fragSum: 0,
+        snapshot: null, final: null,
+      });
     }
     if (generation !== this.#generation) return; // a newer run started meanwhile
     this.#runs = runs;
+    this.#legend();
+    this.#exports(false);
     $('compare-status').dataset.done = 'false';
     this.#table();
-    this.#status(`${trace.name}: replaying ${count(trace.length)} operations in 8 heaps…`);
+    this.#status(`${trace.name}: replaying ${count(trace.length)} operations in ` +
+      `${heapCount(runs.length)}…`);
     const frame = () => {
       if (generation !== this.#generation) return;
       this.#frame();
@@ -271,10 +319,144 @@ export class Comparison {
     this.#draw();
     this.#table();
     $('compare-bar').style.width = '100%';
-    this.#status(`${this.#trace.name}: done, ${count(this.#trace.length)} operations in each ` +
-      'of 8 heaps.');
+    this.#status(`${this.#trace.name}: done, ${count(this.#trace.length)} operations in ` +
+      (this.#runs.length > 1 ? `each of ${heapCount(this.#runs.length)}.` : 'one heap.'));
     $('verdict').textContent = this.#verdict();
+    this.#exports(true);
     $('compare-status').dataset.done = 'true';
+  }
+
+  /** The chosen combinations, in the table's order: `['first-fit.immediate', …]`. */
+  get combinations() {
+    return [...$('combos').querySelectorAll('input:checked')].map((input) => input.value);
+  }
+
+  /** Chooses the combinations to compare (unknown names are ignored; none keeps all eight). */
+  set combinations(list) {
+    const chosen = new Set(list.filter((c) => COMBINATIONS.includes(c)));
+    for (const input of $('combos').querySelectorAll('input')) {
+      input.checked = chosen.size === 0 || chosen.has(input.value);
+    }
+  }
+
+  /** The comparison trace's file name, '' for a loaded file. */
+  get traceFile() {
+    return $('compare-trace').value;
+  }
+
+  set traceFile(file) {
+    if ([...$('compare-trace').options].some((o) => o.value === file)) {
+      $('compare-trace').value = file;
+    }
+  }
+
+  /** The finished table as rows of plain values, one per heap. */
+  results() {
+    return this.#runs.filter((r) => r.final).map((r) => ({
+      policy: r.policy,
+      coalescing: r.coalescing,
+      trace: this.#trace.name,
+      operations: this.#trace.length,
+      peakUtilisation: r.final.util,
+      peakRequestedOverPeakHeap: r.final.payloadUtil,
+      peakHeapBytes: r.final.peakHeap,
+      mostFreeChunks: r.final.mostFree,
+      endFreeChunks: r.final.endFree,
+      meanExternalFragmentation: r.final.frag,
+      operationsPerSecondMedian: Math.round(r.final.opsPerSecond),
+      operationsPerSecondLow: Math.round(r.final.opsLow),
+      operationsPerSecondHigh: Math.round(r.final.opsHigh),
+      check: r.final.check.ok ? 'ok' : r.final.check.invariant,
+      failedAllocations: r.final.failures,
+    }));
+  }
+
+  /** The table as CSV: a header line of column names, then a line per heap. */
+  csv() {
+    const rows = this.results();
+    if (!rows.length) return '';
+    const names = Object.keys(rows[0]);
+    const cell = (v) => (typeof v === 'string' && /[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"`
+      : String(v));
+    return [names.join(','), ...rows.map((r) => names.map((k) => cell(r[k])).join(','))]
+      .join('\n') + '\n';
+  }
+
+  /** The table as JSON: the trace, its length, and a row per heap. */
+  json() {
+    return `${JSON.stringify({ trace: this.#trace.name, operations: this.#trace.length,
+      utilisation: UTILISATION, heaps: this.results() }, null, 2)}\n`;
+  }
+
+  #exports(enabled) {
+    for (const id of ['export-csv', 'export-json', 'export-png']) $(id).disabled = !enabled;
+  }
+
+  // The four charts and their titles on one canvas, two by two, with the legend below.
+  #chartsPng() {
+    const canvases = Object.values(this.#charts).map((c) => [c, $(CHART_IDS[c.title])]);
+    const cw = Math.max(...canvases.map(([, c]) => c.width));
+    const ch = Math.max(...canvases.map(([, c]) => c.height));
+    const dpr = window.devicePixelRatio || 1;
+    const head = Math.round(24 * dpr);
+    const legendH = Math.round(22 * dpr) * Math.ceil(this.#runs.length / 2);
+    const out = document.createElement('canvas');
+    out.width = cw * 2;
+    out.height = (ch + head) * 2 + legendH + head;
+    const ctx = out.getContext('2d');
+    ctx.fillStyle = '#fff';
+    ctx.fillRect(0, 0, out.width, out.height);
+    ctx.fillStyle = '#0f172a';
+    ctx.font = `${Math.round(13 * dpr)}px system-ui, sans-serif`;
+    ctx.textBaseline = 'middle';
+    canvases.forEach(([chart, canvas], i) => {
+      const x = (i % 2) * cw;
+      const y = Math.floor(i / 2) * (ch + head);
+      ctx.fillText(`${chart.title} · ${this.#trace.name}`, x + 8 * dpr, y + head / 2);
+      ctx.drawImage(canvas, x, y + head);
+    });
+    ctx.font = `${Math.round(12 * dpr)}px system-ui, sans-serif`;
+    this.#runs.forEach((r, i) => {
+      const x = (i % 2) * cw + 12 * dpr;
+      const y = (ch + head) * 2 + head / 2 + Math.floor(i / 2) * 22 * dpr;
+      ctx.strokeStyle = POLICY_COLORS[r.policy];
+      ctx.fillStyle = POLICY_COLORS[r.policy];
+      ctx.lineWidth = 2 * dpr;
+      ctx.setLineDash(r.coalescing === 'deferred' ? [5 * dpr, 3 * dpr] : []);
+      ctx.beginPath();
+      ctx.moveTo(x, y);
+      ctx.lineTo(x + 28 * dpr, y);
+      ctx.stroke();
+      ctx.setLineDash([]);
+      drawMarker(ctx, POLICY_MARKERS[r.policy], x + 14 * dpr, y, 4 * dpr,
+        r.coalescing === 'immediate');
+      ctx.fillStyle = '#0f172a';
+      ctx.fillText(`${POLICY_NAMES[r.policy]} · ${r.coalescing}`, x + 36 * dpr, y);
+    });
+    return out;
+  }
+
+  // The legend: each heap's line, dash and marker, drawn as the charts draw them.
+  #legend() {
+    const legend = $('series-legend');
+    legend.innerHTML = this.#runs.map((r) => `<li><canvas class="legend-key" width="44" ` +
+      `height="16" aria-hidden="true"></canvas>${POLICY_NAMES[r.policy]} · ${r.coalescing}</li>`)
+      .join('');
+    [...legend.querySelectorAll('canvas')].forEach((canvas, i) => {
+      const r = this.#runs[i];
+      const ctx = canvas.getContext('2d');
+      ctx.strokeStyle = POLICY_COLORS[r.policy];
+      ctx.fillStyle = POLICY_COLORS[r.policy];
+      ctx.lineWidth = 2;
+      ctx.setLineDash(r.coalescing === 'deferred' ? [5, 3] : []);
+      ctx.beginPath();
+      ctx.moveTo(2, 8);
+      ctx.lineTo(42, 8);
+      ctx.stroke();
+      ctx.setLineDash([]);
+      ctx.lineWidth = 1.3;
+      drawMarker(ctx, POLICY_MARKERS[r.policy], 22, 8, 4, r.coalescing === 'immediate');
+    });
   }
 
   #status(text) {
@@ -289,6 +471,11 @@ export class Comparison {
     const worst = byUtil[byUtil.length - 1];
     const worstTies = byUtil.filter((r) => r.final.util - worst.final.util < 0.0005);
     const name = this.#trace.name;
+    if (runs.length === 1) {
+      return `On ${name}, ${label(best)} reached a peak utilisation of ` +
+        `${percent(best.final.util)} of ${article(bytes(best.final.peakHeap))} heap. Choose ` +
+        'more heaps above to compare it with others.';
+    }
     let text;
     if (best.final.util - worst.final.util < 0.005) {
       text = `On ${name} every policy reaches the same peak utilisation, ${percent(best.final.util)}: ` +
@@ -387,6 +574,8 @@ export class Comparison {
       chart.draw(this.#runs.map((r) => ({
         color: POLICY_COLORS[r.policy],
         dash: r.coalescing === 'deferred' ? [5, 3] : [],
+        marker: POLICY_MARKERS[r.policy],
+        filled: r.coalescing === 'immediate',
         xs: r.xs,
         ys: r[key],
       })), xMax);
