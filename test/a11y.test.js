@@ -193,3 +193,48 @@ test('zooming keeps the selected chunk in the middle of the strip', async (t) =>
     `the strip's middle ${middle} is the chunk's`);
   assert.deepEqual(problems, []);
 });
+
+test('axe-core finds no violations with a trace stopped at a breakpoint, and the time travel ' +
+  'controls show their focus', async (t) => {
+  const { page, problems } = await chromium.open(t);
+  await page.selectOption('#trace-select', 'amptjp-bal.rep');
+  await page.waitForSelector('#trace-status[data-position="0"]');
+  await page.check('#break-grow');
+  await page.click('#play');
+  await page.waitForSelector('#trace-status[data-stopped]');
+  await page.fill('#goto-op', '120');
+  await page.press('#goto-op', 'Enter');
+  await nextFrames(page);
+  assert.deepEqual(await axe(page), []);
+  const unmarked = [];
+  for (const id of ['#step-back', '#goto-op', '#goto', '#scrubber', '#break-probes',
+    '#break-probes-k', '#break-grow', '#break-fail', '#heap-view .settings-link']) {
+    await page.focus(id);
+    await page.keyboard.press('Shift+Tab');
+    await page.keyboard.press('Tab'); // focus that the keyboard moved, so :focus-visible applies
+    const shown = await page.evaluate(() => {
+      const s = getComputedStyle(document.activeElement);
+      return (s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) > 0) || s.boxShadow !== 'none';
+    });
+    if (!shown) unmarked.push(id);
+  }
+  assert.deepEqual(unmarked, []);
+  assert.deepEqual(problems, []);
+});
+
+test('axe-core finds no violations on the compare view with heaps unchosen and exports ready',
+  async (t) => {
+    const { page, problems } = await chromium.open(t, { hash: '#compare' });
+    await page.selectOption('#compare-trace', 'short1-bal.rep');
+    await page.uncheck('#combos input[value="next-fit.deferred"]');
+    await page.waitForFunction(() => document.querySelector('#compare-status').dataset.done ===
+      'true' && document.querySelectorAll('#compare-table tbody tr').length === 7);
+    assert.equal(await page.isEnabled('#export-csv'), true);
+    await page.focus('#export-png');
+    await page.keyboard.press('Shift+Tab');
+    await page.keyboard.press('Tab');
+    assert.notEqual(await page.evaluate(() =>
+      getComputedStyle(document.activeElement).outlineStyle), 'none');
+    assert.deepEqual(await axe(page), []);
+    assert.deepEqual(problems, []);
+  });
