@@ -5,6 +5,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { launch } from './helpers/page.js';
 import { compileProgram, runProgram, traceText } from '../web/programs.js';
@@ -13,6 +14,7 @@ import { parseTrace } from '../web/trace.js';
 const PROGRAMS = fileURLToPath(new URL('../web/programs/', import.meta.url));
 const MODULE = fileURLToPath(new URL('../wasm/tagalloc.wasm', import.meta.url));
 const LICENSE = readFileSync('/usr/share/common-licenses/GPL-3');
+const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 
 let session;
 
@@ -150,5 +152,22 @@ test('a dropped module without the recording library gets a message; a dropped r
     buffer: readFileSync(MODULE) });
   await page.waitForSelector('#program-message:not([hidden])');
   assert.match((await shown(page)).message, /^plain was not built with the recording library/);
+  assert.deepEqual(problems, []);
+});
+
+test('axe-core finds no violations on the Programs view with a program\'s output and a ' +
+  'message shown', async (t) => {
+  const { page, problems } = await session.open(t, { hash: '#programs' });
+  await page.fill('#program-speed', '12');
+  await page.dispatchEvent('#program-speed', 'input');
+  await page.selectOption('#program-select', 'tree');
+  await page.click('#program-run');
+  await page.waitForSelector('#program-status[data-done="true"]', { timeout: 60_000 });
+  await drop(page, 'tagalloc.wasm', readFileSync(MODULE));
+  await page.waitForSelector('#program-message:not([hidden])');
+  await page.addScriptTag({ path: AXE });
+  const { violations } = await page.evaluate(() => window.axe.run(document));
+  assert.deepEqual(violations.map((v) => `${v.id}: ${v.help} ` +
+    `(${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')})`), []);
   assert.deepEqual(problems, []);
 });
