@@ -135,7 +135,8 @@ test('a dropped module without the recording library gets a message; a dropped r
   await page.waitForSelector('#program-select option[value="tree"]', { state: 'attached' });
   await drop(page, 'tagalloc.wasm', readFileSync(MODULE));
   await page.waitForSelector('#program-message:not([hidden])');
-  assert.match((await shown(page)).message, /^tagalloc was not built with the recording library: it does not import env\.tagalloc_record/);
+  assert.match((await shown(page)).message,
+    /^tagalloc was not built with the recording library: it does not import env\.tagalloc_record/);
   assert.equal(await page.isDisabled('#program-compare'), true);
 
   await page.fill('#program-args', '4');

@@ -119,7 +119,8 @@ export async function runProgram(module, { name, args = [], files = new Map() })
       sizes.push(request);
     };
     if (call === MALLOC || call === CALLOC || call === ALIGNED_ALLOC) {
-      if (result) allocate(OP_ALLOC, nextId++, call === MALLOC ? a0 : call === CALLOC ? a0 * a1 : a1);
+      const request = call === MALLOC ? a0 : call === CALLOC ? a0 * a1 : a1;
+      if (result) allocate(OP_ALLOC, nextId++, request);
     } else if (call === REALLOC) {
       if (result && idAt.has(a0)) {
         const id = idAt.get(a0);

@@ -12,6 +12,7 @@ const ENOENT = 44;
 const ENOSYS = 52;
 const ENOTDIR = 54;
 const EEXIST = 20;
+const ESPIPE = 70;
 
 const FILETYPE_CHARACTER_DEVICE = 2;
 const FILETYPE_DIRECTORY = 3;
@@ -38,7 +39,7 @@ class Exit {
  */
 export class Wasi {
   #memory = null;
-  #fds = new Map(); // fd -> { kind: 'stdio' | 'dir' | 'file', name?, at? , append? }
+  #fds = new Map(); // fd -> { kind: 'stdio' | 'dir' | 'file', name?, at?, append? }
   #nextFd = 4;
   #encoder = new TextEncoder();
 
@@ -212,7 +213,7 @@ export class Wasi {
     fd_seek(fd, offset, whence, result) {
       const f = this.#fds.get(fd);
       if (!f) return EBADF;
-      if (f.kind !== 'file') return 70; // ESPIPE
+      if (f.kind !== 'file') return ESPIPE;
       const base = whence === WHENCE.SET ? 0 : whence === WHENCE.CUR ? f.at
         : whence === WHENCE.END ? this.files.get(f.name).length : NaN;
       const to = base + Number(offset);
