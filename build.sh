@@ -3,7 +3,7 @@
 #   bash build.sh            everything
 #   bash build.sh native     only the named steps (native module wasi emscripten emscripten_mt
 #                            record examples bench bench_threads programs web native_tests fuzz
-#                            threads deps; page is deps module web)
+#                            threads deps web_programs; page is deps module web web_programs)
 # When a tool is missing it installs the Debian packages itself as root, else prints the
 # apt-get line and fails.
 set -euo pipefail
@@ -156,14 +156,18 @@ build_emscripten_mt() {
 # wordfreq also for Emscripten.
 RECORD_DEFINES="$DROPIN_DEFINES -DTAGALLOC_EVENTS=1"
 RECORD_PROGRAMS="wordfreq tree calls"
-build_record() {
-    mkdir -p build/wasi build/emscripten build/record
+build_record_wasi() {
+    mkdir -p build/wasi
     clang $WASI_FLAGS $DROPIN_FAST $RECORD_DEFINES -include src/unlocked.h -c src/libc.c \
         -o build/wasi/record-core.o
     clang $WASI_FLAGS $DROPIN_FAST $RECORD_DEFINES -c src/record.c -o build/wasi/record.o
     rm -f build/wasi/libtagalloc-record.a
     llvm-ar rcs build/wasi/libtagalloc-record.a build/wasi/record-core.o build/wasi/record.o
     bytes build/wasi/libtagalloc-record.a
+}
+build_record() {
+    mkdir -p build/wasi build/emscripten build/record
+    build_record_wasi
     local member=${UNTHREADED_MEMBER//\//%}
     emcc $EMCC_FLAGS -Oz -c src/unthreaded.c -o "build/emscripten/$member"
     emcc $EMCC_FLAGS $DROPIN_FAST $RECORD_DEFINES -include src/unlocked.h -c src/libc.c \
@@ -254,6 +258,22 @@ build_web() {
         printf '\n]\n'
     } >$to/index.json
     bytes $to/index.json
+}
+
+# The page's Programs view (web/programs.js): C programs linked with the wasi recording library,
+# run in the browser under web/wasi.js, into web/programs/ (not in git). examples/page/programs.json
+# becomes web/programs/index.json: each program's file, arguments, and the files its in-memory
+# file system starts with (here a licence text from Debian's common-licenses, as LICENSE).
+build_web_programs() {
+    local out=web/programs
+    mkdir -p $out
+    build_record_wasi
+    local link=(clang $WASI_FLAGS -O2 -Wl,--strip-debug) lib=build/wasi/libtagalloc-record.a
+    "${link[@]}" examples/page/wordcount.c $lib -o $out/wordcount.wasm
+    "${link[@]}" test/record/tree.c $lib -o $out/tree.wasm
+    cp /usr/share/common-licenses/GPL-3 $out/GPL-3.txt
+    cp examples/page/programs.json $out/index.json
+    for f in $out/*.wasm $out/index.json; do bytes "$f"; done
 }
 
 # Bench: bench/replay.c linked against each allocator it compares (build/bench/*.wasm), the bump
@@ -515,10 +535,10 @@ build_deps() {
 need_tools
 steps=("$@")
 [ ${#steps[@]} -gt 0 ] || steps=(deps native module wasi emscripten emscripten_mt record examples bench
-    bench_threads programs web native_tests fuzz threads)
+    bench_threads programs web web_programs native_tests fuzz threads)
 for step in "${steps[@]}"; do
     case $step in
-    page) build_deps && build_module && build_web ;; # what the page needs (npm start)
+    page) build_deps && build_module && build_web && build_web_programs ;; # npm start's
     *) "build_$step" ;;
     esac
 done

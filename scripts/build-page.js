@@ -16,6 +16,8 @@ const TARGETS = [
   { outputs: ['wasm/tagalloc.wasm', 'wasm/tagalloc.debug.wasm'],
     sources: ['src', 'wasm/module.c', 'build.sh'] },
   { outputs: ['web/traces/index.json'], sources: ['traces/malloclab', 'build.sh'] },
+  { outputs: ['web/programs/index.json', 'web/programs/wordcount.wasm', 'web/programs/tree.wasm'],
+    sources: ['examples/page', 'test/record/tree.c', 'src', 'build.sh'] },
   { outputs: ['node_modules/.package-lock.json'], sources: ['package-lock.json'] },
 ];
 

@@ -7,6 +7,7 @@ import { brief, explain } from './explain.js';
 import { describeOp, OP_ALLOC, OP_FREE, parseTrace, Replayer } from './trace.js';
 import { bytes, count, exact, hex, parseNumber, percent } from './format.js';
 import { COMBINATIONS, Comparison, UTILISATION } from './compare.js';
+import { ProgramsView } from './programs.js';
 
 const MAX_MEMORY = 256 * 1024 * 1024; // a runaway request fails as out of memory, not the tab
 const LOG_LIMIT = 200;                 // log lines kept
@@ -67,12 +68,14 @@ async function init() {
   page.traces = await loadTraceList();
   page.compare = new Comparison({ module, traces: page.traces, fetchTrace });
   page.compare.onChange = showLink;
+  page.programs = new ProgramsView({ module, compare: compareTrace });
+  await page.programs.ready;
   window.addEventListener('hashchange', route);
   for (const id of ['policy', 'coalescing', 'speed', 'trace-select', 'compare-trace']) {
     $(id).addEventListener('change', showLink);
   }
   document.querySelector('.tabs').addEventListener('keydown', (event) => {
-    const tabs = [$('tab-heap'), $('tab-compare')];
+    const tabs = [$('tab-heap'), $('tab-compare'), $('tab-programs')];
     const at = tabs.indexOf(document.activeElement);
     const to = { ArrowLeft: at - 1, ArrowRight: at + 1, Home: 0, End: tabs.length - 1 }[event.key];
     if (at < 0 || to === undefined) return;
@@ -982,14 +985,27 @@ function escape(text) {
 // ---- Tabs -------------------------------------------------------------------------------------
 
 function route() {
-  const compare = location.hash === '#compare';
-  $('heap-view').hidden = compare;
-  $('compare-view').hidden = !compare;
-  $('tab-heap').setAttribute('aria-selected', String(!compare));
-  $('tab-compare').setAttribute('aria-selected', String(compare));
-  $('tab-heap').tabIndex = compare ? -1 : 0;
-  $('tab-compare').tabIndex = compare ? 0 : -1;
-  if (compare) page.compare.show();
+  const shown = { '#compare': 'compare', '#programs': 'programs' }[location.hash] ?? 'heap';
+  for (const name of ['heap', 'compare', 'programs']) {
+    $(`${name}-view`).hidden = name !== shown;
+    $(`tab-${name}`).setAttribute('aria-selected', String(name === shown));
+    $(`tab-${name}`).tabIndex = name === shown ? 0 : -1;
+  }
+  if (shown === 'compare') page.compare.show();
+  else if (shown === 'programs') page.programs.show();
   else page.view.draw();
   showLink();
+}
+
+/** Hands a trace's .rep text (a program's, from the Programs view) to Compare and opens it. */
+function compareTrace(rep, name) {
+  const trace = parseTrace(rep, name);
+  const select = $('compare-trace');
+  select.querySelector('option[data-loaded]')?.remove();
+  const option = new Option(`${name} (program) · ${count(trace.length)} ops`, '');
+  option.dataset.loaded = 'true';
+  select.add(option, 0);
+  select.value = '';
+  page.compare.run(trace);
+  location.hash = '#compare';
 }

@@ -1,0 +1,174 @@
+// The page's Programs view: the bundled recording programs (bash build.sh web_programs) run under
+// web/wasi.js, in Node and in headless Chromium (Debian's /usr/bin/chromium through
+// playwright-core); their output shows, their calls are drawn as a heap, their trace goes to
+// Compare, and a module without the recording library is refused in a sentence.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { launch } from './helpers/page.js';
+import { compileProgram, runProgram, traceText } from '../web/programs.js';
+import { parseTrace } from '../web/trace.js';
+
+const PROGRAMS = fileURLToPath(new URL('../web/programs/', import.meta.url));
+const MODULE = fileURLToPath(new URL('../wasm/tagalloc.wasm', import.meta.url));
+const LICENSE = readFileSync('/usr/share/common-licenses/GPL-3');
+const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
+
+let session;
+
+before(async () => {
+  if (!existsSync(`${PROGRAMS}index.json`)) {
+    throw new Error('web/programs/ is missing: run bash build.sh web_programs (npm test does)');
+  }
+  session = await launch();
+});
+
+after(() => session?.close());
+
+/** What the Programs view shows: its status, output, exit line and chunk count. */
+function shown(page) {
+  return page.evaluate(() => ({
+    status: document.querySelector('#program-status').textContent,
+    done: document.querySelector('#program-status').dataset.done,
+    output: document.querySelector('#program-output').textContent,
+    stderr: [...document.querySelectorAll('#program-output .stderr')].map((s) => s.textContent)
+      .join(''),
+    exit: document.querySelector('#program-exit').textContent,
+    chunks: Number(document.querySelector('#program-chunks').dataset.count),
+    walked: window.programHeap.walk().length,
+    message: document.querySelector('#program-message').hidden ? null
+      : document.querySelector('#program-message').textContent,
+  }));
+}
+
+/** Drops a file on the Programs view as a drag from the desktop would. */
+function drop(page, name, bytes) {
+  return page.evaluate(({ name, data }) => {
+    const transfer = new DataTransfer();
+    transfer.items.add(new File([Uint8Array.from(data)], name, { type: 'application/wasm' }));
+    document.querySelector('#programs-view').dispatchEvent(new DragEvent('drop',
+      { dataTransfer: transfer, bubbles: true, cancelable: true }));
+  }, { name, data: [...bytes] });
+}
+
+test('tree runs under the page\'s WASI layer: it prints, writes its file, and every call is ' +
+  'in its trace', async () => {
+  const module = await compileProgram(readFileSync(`${PROGRAMS}tree.wasm`), 'tree');
+  const run = await runProgram(module, { name: 'tree', args: ['5', 'tree.json'] });
+  assert.equal(run.exitCode, 0);
+  assert.equal(run.trap, null);
+  const printed = run.output.filter((o) => o.fd === 1).map((o) => o.text).join('');
+  const [, nodes, length] = printed.match(/^(\d+) nodes, (\d+) bytes of text/);
+  assert.ok(Number(nodes) > 0);
+  const written = new TextDecoder().decode(run.files.get('tree.json'));
+  assert.equal(written.length, Number(length), 'the file holds the text the program measured');
+  assert.equal(JSON.parse(written).name, 'node-0');
+  // malloc, calloc and strdup's blocks all come back: the trace frees each id it allocates
+  const trace = parseTrace(traceText(run.trace), 'tree');
+  const frees = trace.kinds.filter((k) => k === 1).length;
+  assert.ok(trace.length > 2 * Number(nodes), `${trace.length} operations`);
+  assert.ok(frees > Number(nodes), `${frees} frees`);
+});
+
+test('a module without the recording library is refused in a sentence', async () => {
+  await assert.rejects(compileProgram(readFileSync(MODULE), 'tagalloc'),
+    /tagalloc was not built with the recording library: it does not import env\.tagalloc_record/);
+});
+
+test('wordcount runs in the page: its output shows, its heap is drawn, and its trace goes to ' +
+  'Compare', async (t) => {
+  const { page, problems } = await session.open(t, { hash: '#programs' });
+  await page.waitForSelector('#program-select option[value="wordcount"]', { state: 'attached' });
+  await page.selectOption('#program-select', 'wordcount');
+  assert.equal(await page.inputValue('#program-args'), 'LICENSE 10');
+  await page.fill('#program-speed', '0'); // one call a second: the replay is still running
+  await page.dispatchEvent('#program-speed', 'input');
+  await page.click('#program-run');
+  await page.waitForSelector('#program-play:not([disabled])');
+  await page.click('#program-play'); // pause
+  const paused = await shown(page);
+  assert.equal(paused.done, 'false');
+  const at = Number(paused.status.match(/: (\d+) \//)[1]);
+  await page.click('#program-step');
+  await page.click('#program-step');
+  const stepped = await shown(page);
+  assert.equal(Number(stepped.status.match(/: (\d+) \//)[1]), at + 2, stepped.status);
+  assert.ok(!stepped.output.includes('distinct'), 'the counts are printed after the words');
+
+  await page.fill('#program-speed', '12'); // as fast as the page goes
+  await page.dispatchEvent('#program-speed', 'input');
+  await page.click('#program-play');
+  await page.waitForSelector('#program-status[data-done="true"]', { timeout: 60_000 });
+  const end = await shown(page);
+  assert.match(end.output, new RegExp(`^LICENSE: ${LICENSE.length} bytes\n`));
+  const [, words, distinct] = end.output.match(/(\d+) words, (\d+) distinct/);
+  const counted = LICENSE.toString('latin1').toLowerCase().match(/[a-z]+/g);
+  assert.equal(Number(words), counted.length);
+  assert.equal(Number(distinct), new Set(counted).size);
+  const the = counted.filter((w) => w === 'the').length;
+  assert.match(end.output, new RegExp(`\n *${the}  the\n`), 'the commonest word comes first');
+  assert.equal(end.exit, 'exit status 0');
+  assert.ok(end.chunks > 0, end.status);
+  assert.equal(end.walked, end.chunks, 'the count is the drawn heap\'s');
+  assert.match(end.status, /at exit the program's own heap held \d+ chunks/);
+
+  await page.click('#program-compare');
+  await page.waitForFunction(() => {
+    const status = document.querySelector('#compare-status');
+    return location.hash === '#compare' && status.dataset.done === 'true' &&
+      status.textContent.includes('wordcount');
+  }, null, { timeout: 90_000 });
+  assert.equal(await page.isHidden('#programs-view'), true);
+  const rows = await page.$$eval('#compare-table tbody tr', (trs) => trs.map((tr) =>
+    `${tr.dataset.policy} ${tr.dataset.coalescing} ${tr.lastElementChild.textContent}`));
+  assert.equal(rows.length, 8);
+  for (const row of rows) assert.match(row, / ok$/);
+  assert.match(await page.textContent('#compare-trace'), /wordcount \(program\)/);
+  assert.deepEqual(problems, []);
+});
+
+test('a dropped module without the recording library gets a message; a dropped recording ' +
+  'program runs', async (t) => {
+  const { page, problems } = await session.open(t, { hash: '#programs' });
+  await page.waitForSelector('#program-select option[value="tree"]', { state: 'attached' });
+  await drop(page, 'tagalloc.wasm', readFileSync(MODULE));
+  await page.waitForSelector('#program-message:not([hidden])');
+  assert.match((await shown(page)).message,
+    /^tagalloc was not built with the recording library: it does not import env\.tagalloc_record/);
+  assert.equal(await page.isDisabled('#program-compare'), true);
+
+  await page.fill('#program-args', '4');
+  await page.fill('#program-speed', '12');
+  await page.dispatchEvent('#program-speed', 'input');
+  await drop(page, 'tree.wasm', readFileSync(`${PROGRAMS}tree.wasm`));
+  await page.waitForSelector('#program-status[data-done="true"]', { timeout: 60_000 });
+  const end = await shown(page);
+  assert.equal(end.message, null, 'the message goes once a program runs');
+  assert.match(end.output, /^\d+ nodes, \d+ bytes of text, checksum \d+\n\d+ nodes in all\n$/);
+  assert.ok(end.chunks > 0);
+
+  await page.setInputFiles('#program-file', { name: 'plain.wasm', mimeType: 'application/wasm',
+    buffer: readFileSync(MODULE) });
+  await page.waitForSelector('#program-message:not([hidden])');
+  assert.match((await shown(page)).message, /^plain was not built with the recording library/);
+  assert.deepEqual(problems, []);
+});
+
+test('axe-core finds no violations on the Programs view with a program\'s output and a ' +
+  'message shown', async (t) => {
+  const { page, problems } = await session.open(t, { hash: '#programs' });
+  await page.fill('#program-speed', '12');
+  await page.dispatchEvent('#program-speed', 'input');
+  await page.selectOption('#program-select', 'tree');
+  await page.click('#program-run');
+  await page.waitForSelector('#program-status[data-done="true"]', { timeout: 60_000 });
+  await drop(page, 'tagalloc.wasm', readFileSync(MODULE));
+  await page.waitForSelector('#program-message:not([hidden])');
+  await page.addScriptTag({ path: AXE });
+  const { violations } = await page.evaluate(() => window.axe.run(document));
+  assert.deepEqual(violations.map((v) => `${v.id}: ${v.help} ` +
+    `(${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')})`), []);
+  assert.deepEqual(problems, []);
+});
