@@ -224,8 +224,14 @@ test('breakpoints stop playing after a call that grows the heap, probes more tha
   await page.fill('#speed', '12');
   await page.dispatchEvent('#speed', 'input');
   const playUntilStop = async () => {
+    const from = await page.getAttribute('#trace-status', 'data-position');
     await page.click('#play');
-    await page.waitForSelector('#trace-status[data-stopped], #trace-status[data-done="true"]');
+    // the last stop's attributes may still be there for a moment: wait for a later position
+    await page.waitForFunction((before) => {
+      const status = document.querySelector('#trace-status');
+      return status.dataset.position !== before &&
+        (status.hasAttribute('data-stopped') || status.dataset.done === 'true');
+    }, from);
     return Number(await page.getAttribute('#trace-status', 'data-position'));
   };
   await page.check('#break-grow');

@@ -32,19 +32,26 @@ test('npm start builds only the page\'s steps, and only when a source is newer',
   assert.match(pkg.scripts.start, /scripts\/build-page\.js/);
   const dir = mkdtempSync(join(tmpdir(), 'tagalloc-page-'));
   try {
+    const programs = ['web/programs/index.json', 'web/programs/wordcount.wasm',
+      'web/programs/tree.wasm'];
     const files = ['src/heap.c', 'wasm/module.c', 'build.sh', 'traces/malloclab/a.rep',
-      'package-lock.json', 'wasm/tagalloc.wasm', 'wasm/tagalloc.debug.wasm',
-      'web/traces/index.json', 'node_modules/.package-lock.json'];
+      'package-lock.json', 'examples/page/wordcount.c', 'test/record/tree.c',
+      'wasm/tagalloc.wasm', 'wasm/tagalloc.debug.wasm', 'web/traces/index.json',
+      'node_modules/.package-lock.json', ...programs];
     const at = (file, seconds) => utimesSync(join(dir, file), seconds, seconds);
     for (const file of files) {
       mkdirSync(dirname(join(dir, file)), { recursive: true });
       writeFileSync(join(dir, file), '');
     }
-    for (const file of files.slice(0, 5)) at(file, 1000); // sources
-    for (const file of files.slice(5)) at(file, 2000);    // outputs, built after them
+    for (const file of files.slice(0, 7)) at(file, 1000); // sources
+    for (const file of files.slice(7)) at(file, 2000);    // outputs, built after them
     assert.deepEqual(stale(dir), []);
-    at('src/heap.c', 3000);
-    assert.deepEqual(stale(dir), ['wasm/tagalloc.wasm', 'wasm/tagalloc.debug.wasm']);
+    at('src/heap.c', 3000); // the page's module and its programs (built with the core)
+    assert.deepEqual(stale(dir), ['wasm/tagalloc.wasm', 'wasm/tagalloc.debug.wasm', ...programs]);
+    at('src/heap.c', 1000);
+    at('examples/page/wordcount.c', 3000);
+    assert.deepEqual(stale(dir), programs);
+    at('examples/page/wordcount.c', 1000);
     at('src/heap.c', 1000);
     at('traces/malloclab/a.rep', 3000);
     assert.deepEqual(stale(dir), ['web/traces/index.json']);
