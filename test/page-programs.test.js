@@ -261,6 +261,11 @@ async (t) => {
       `memory ${first.memory.toLocaleString('en')} B \\(it grew at this call\\)`));
     await page.keyboard.press('End');
     assert.equal((await chart(page)).readout, end.readout);
+    if (width === 390) {
+      await page.addScriptTag({ path: AXE });
+      const { violations } = await page.evaluate(() => window.axe.run('#programs-view'));
+      assert.deepEqual(violations.map((v) => `${v.id}: ${v.help}`), []);
+    }
     assert.deepEqual(problems, []);
   }
 });

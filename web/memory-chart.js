@@ -151,14 +151,15 @@ export class MemoryChart {
     xTicks.forEach((c, i) => {
       const end = i === xTicks.length - 1 && x(c) > right - 16;
       parts.push(element('line', { x1: x(c), x2: x(c), y1: bottom, y2: bottom + 4, class: 'axis' }),
-        element('text', { x: end ? right : x(c), y: bottom + 15, 'text-anchor': end ? 'end' : 'middle' },
-          count(c)));
+        element('text', { x: end ? right : x(c), y: bottom + 15,
+          'text-anchor': end ? 'end' : 'middle' }, count(c)));
     });
     parts.push(element('text', { x: (left + right) / 2, y: h - 5, 'text-anchor': 'middle',
       class: 'axis-name' }, 'allocation call (the program\'s, in order) →'));
     const yName = element('text', { x: 0, y: 0, 'text-anchor': 'middle', class: 'axis-name',
       transform: `translate(12 ${(top + bottom) / 2}) rotate(-90)` }, 'bytes');
-    parts.push(yName, element('line', { x1: left, x2: right, y1: bottom, y2: bottom, class: 'axis' }));
+    parts.push(yName,
+      element('line', { x1: left, x2: right, y1: bottom, y2: bottom, class: 'axis' }));
 
     // Each growth the replay has reached: a dotted line, and above it the new size where it fits.
     let lastLabel = -Infinity;
