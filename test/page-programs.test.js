@@ -172,3 +172,100 @@ test('axe-core finds no violations on the Programs view with a program\'s output
     `(${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')})`), []);
   assert.deepEqual(problems, []);
 });
+
+/** What the memory chart shows: its series, growth marks, last point, readout and summary. */
+function chart(page) {
+  return page.evaluate(() => {
+    const box = document.querySelector('#program-memory');
+    const summary = document.querySelector('#program-memory-summary');
+    return {
+      series: [...box.querySelectorAll('path.series')].map((p) => ({
+        key: p.classList[1], points: (p.getAttribute('d').match(/[MLHV]/g) ?? []).length })),
+      growth: [...box.querySelectorAll('line.growth')].map((l) => ({
+        call: Number(l.dataset.call), memory: Number(l.dataset.memory) })),
+      shown: Number(box.dataset.shown),
+      calls: Number(box.dataset.calls),
+      last: JSON.parse(box.dataset.last),
+      readout: document.querySelector('#program-memory-readout').textContent,
+      summary: summary.textContent,
+      summaryData: { ...summary.dataset },
+      legend: [...document.querySelectorAll('.memory-legend li')].map((li) => li.textContent),
+      overflow: document.scrollingElement.scrollWidth - window.innerWidth,
+      width: box.getBoundingClientRect().width,
+    };
+  });
+}
+
+test('the memory chart draws wordcount\'s own records: in use, heap size and memory against ' +
+  'call number, its growth marked, its last point the heap the program ended with',
+async (t) => {
+  const p = JSON.parse(readFileSync(`${PROGRAMS}index.json`)).find((x) => x.name === 'wordcount');
+  const files = new Map(Object.entries(p.files).map(([name, file]) =>
+    [name, readFileSync(`${PROGRAMS}${file}`)]));
+  const run = await runProgram(await compileProgram(readFileSync(`${PROGRAMS}${p.file}`),
+    'wordcount'), { name: 'wordcount', args: p.args, files });
+  const { timeline } = run;
+  assert.equal(timeline.heap.length, run.calls, 'one record a call');
+  assert.ok(timeline.growth.length >= 1, 'wordcount grows its memory');
+  // the chunks it reported at exit lie in the heap the last record measured
+  const chunkBytes = run.chunks.reduce((n, c) => n + c.size, 0);
+  assert.ok(chunkBytes <= timeline.heap.at(-1) && timeline.heap.at(-1) - chunkBytes < 16,
+    `${chunkBytes} bytes of chunks in a heap of ${timeline.heap.at(-1)}`);
+  assert.equal(run.chunks.filter((c) => c.used).reduce((n, c) => n + c.size, 0),
+    timeline.inUse.at(-1));
+
+  for (const width of [390, 1024, 1440]) {
+    const { page, problems } = await session.open(t, { hash: '#programs', width });
+    await page.waitForSelector('#program-select option[value="wordcount"]', { state: 'attached' });
+    await page.selectOption('#program-select', 'wordcount');
+    await page.fill('#program-speed', '10'); // 2,000 calls a second: caught halfway
+    await page.dispatchEvent('#program-speed', 'input');
+    await page.click('#program-run');
+    await page.waitForFunction(() => Number(document.querySelector('#program-memory')
+      .dataset.shown) > 400);
+    await page.click('#program-play'); // pause
+    const halfway = await chart(page);
+    assert.ok(halfway.shown < halfway.calls, `${halfway.shown} of ${halfway.calls} calls shown`);
+    assert.deepEqual(halfway.last, { call: halfway.shown, inUse: timeline.inUse[halfway.shown - 1],
+      heap: timeline.heap[halfway.shown - 1], memory: timeline.memory[halfway.shown - 1] },
+    'the chart follows the replay with the program\'s own values');
+
+    await page.fill('#program-speed', '12');
+    await page.dispatchEvent('#program-speed', 'input');
+    await page.click('#program-play');
+    await page.waitForSelector('#program-status[data-done="true"]', { timeout: 60_000 });
+    const end = await chart(page);
+    assert.deepEqual(end.series.map((s) => s.key), ['inUse', 'heap', 'memory']);
+    for (const s of end.series) assert.ok(s.points > 2, `${s.key}: ${s.points} points`);
+    assert.deepEqual(end.legend, ['in use', 'heap size', 'wasm memory', 'memory grew']);
+    assert.deepEqual(end.growth, timeline.growth);
+    assert.equal(end.shown, run.calls);
+    assert.deepEqual(end.last, { call: run.calls, inUse: timeline.inUse.at(-1),
+      heap: timeline.heap.at(-1), memory: timeline.memory.at(-1) });
+    assert.equal(Number(end.summaryData.heap), end.last.heap);
+    assert.equal(Number(end.summaryData.growth), timeline.growth.length);
+    const heapText = `heap ${end.last.heap.toLocaleString('en')} B`;
+    assert.ok(end.summary.includes(`at exit: ${heapText}`), end.summary);
+    assert.ok(end.readout.includes(heapText), end.readout);
+    assert.ok(end.overflow <= 0, `${end.overflow} px of sideways scrolling at ${width} px`);
+    assert.ok(end.width > 300, `${end.width} px wide at ${width} px`);
+
+    // the keyboard reaches every call and every growth
+    await page.focus('#program-memory');
+    await page.keyboard.press('Home');
+    assert.match((await chart(page)).readout, /^After call 1 of /);
+    await page.keyboard.press('PageDown');
+    const grew = await chart(page);
+    const first = timeline.growth[0];
+    assert.match(grew.readout, new RegExp(`^After call ${first.call.toLocaleString('en')} .*` +
+      `memory ${first.memory.toLocaleString('en')} B \\(it grew at this call\\)`));
+    await page.keyboard.press('End');
+    assert.equal((await chart(page)).readout, end.readout);
+    if (width === 390) {
+      await page.addScriptTag({ path: AXE });
+      const { violations } = await page.evaluate(() => window.axe.run('#programs-view'));
+      assert.deepEqual(violations.map((v) => `${v.id}: ${v.help}`), []);
+    }
+    assert.deepEqual(problems, []);
+  }
+});

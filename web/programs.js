@@ -8,6 +8,7 @@
 
 import { createHeap } from '../wasm/index.js';
 import { HeapView } from './view.js';
+import { MemoryChart } from './memory-chart.js';
 import { OP_ALLOC, OP_FREE, OP_REALLOC, Replayer, parseTrace } from './trace.js';
 import { bytes, count } from './format.js';
 import { Wasi } from './wasi.js';
@@ -74,8 +75,11 @@ export async function compileProgram(bytes, name) {
 /**
  * Runs a compiled recording program to its end and returns what it did: its calls as a trace
  * (ids dense in allocation order, as bin/tagalloc.js record writes them), what it printed with
- * the number of trace operations before each piece, its exit status or trap, and the chunk list
- * it reported at exit.
+ * the number of trace operations before each piece, its exit status or trap, the chunk list
+ * it reported at exit, and its timeline: after each call (one entry a call, failed ones too) the
+ * bytes in use, the heap size and the memory size its records carried, each growth of the memory
+ * ({ call, memory }: call numbers count from 1), the memory before the first call, and for each
+ * trace operation the call that made it.
  * @param {WebAssembly.Module} module
  * @param {{ name: string, args?: string[], files?: Map<string, Uint8Array> }} options
  */
@@ -89,6 +93,8 @@ export async function runProgram(module, { name, args = [], files = new Map() })
   let peakHeap = 0;
   let chunks = null;
   let memory = null;
+  // The program's memory after each call, from its records: the chart's three series.
+  const timeline = { inUse: [], heap: [], memory: [], growth: [], initialMemory: 0, callOfOp: [] };
   const output = []; // { at: operations before it, fd, text }
   const decoders = { 1: new TextDecoder(), 2: new TextDecoder() };
   const print = (fd) => (data) => {
@@ -139,6 +145,12 @@ export async function runProgram(module, { name, args = [], files = new Map() })
     } else {
       throw new ProgramError(`${name} sent a record of unknown kind ${call}`);
     }
+    while (timeline.callOfOp.length < kinds.length) timeline.callOfOp.push(calls);
+    const before = timeline.memory.length ? timeline.memory.at(-1) : timeline.initialMemory;
+    if (u32[8] !== before) timeline.growth.push({ call: calls, memory: u32[8] });
+    timeline.heap.push(u32[5]);
+    timeline.inUse.push(u32[6]);
+    timeline.memory.push(u32[8]);
   };
 
   const wasi = new Wasi({ args: [name, ...args], env: { LANG: 'C' }, files,
@@ -147,6 +159,7 @@ export async function runProgram(module, { name, args = [], files = new Map() })
     wasi_snapshot_preview1: wasi.imports(module), env: { tagalloc_record: record },
   });
   memory = instance.exports.memory;
+  timeline.initialMemory = memory.buffer.byteLength;
   let exitCode = null;
   let trap = null;
   try {
@@ -158,7 +171,7 @@ export async function runProgram(module, { name, args = [], files = new Map() })
   for (const fd of [1, 2]) print(fd)(new Uint8Array(0));
   const trace = { name, ids: nextId, kinds: Uint8Array.from(kinds), args: Uint32Array.from(ids),
     sizes: Uint32Array.from(sizes), length: kinds.length };
-  return { trace, calls, peakHeap, output, exitCode, trap, chunks, files };
+  return { trace, calls, peakHeap, output, exitCode, trap, chunks, files, timeline };
 }
 
 /** A trace as a malloc-lab .rep file's text (header: heap size, ids, operations, weight). */
@@ -175,6 +188,7 @@ export function traceText(trace, heapSize = 0) {
 export class ProgramsView {
   #heap = null;
   #view;
+  #chart;
   #programs = [];
   #run = null;      // runProgram's result for the program shown
   #replayer = null;
@@ -194,6 +208,8 @@ export class ProgramsView {
   constructor({ module, compare }) {
     this.#compare = compare;
     this.#view = new HeapView($('program-canvas'));
+    this.#chart = new MemoryChart({ box: $('program-memory'), readout: $('program-memory-readout'),
+      summary: $('program-memory-summary') });
     this.ready = this.#init(module);
   }
 
@@ -217,6 +233,7 @@ export class ProgramsView {
   /** Called when the tab opens. */
   show() {
     this.#view.draw();
+    this.#chart.draw();
   }
 
   #wire() {
@@ -310,6 +327,7 @@ export class ProgramsView {
     // The trace goes through the .rep parser, as Compare's will: both see the same operations.
     run.trace = parseTrace(traceText(run.trace, run.peakHeap), name);
     $('program-compare').disabled = false;
+    this.#chart.setTimeline(run.timeline);
     this.#startReplay();
     this.#play();
   }
@@ -424,6 +442,9 @@ export class ProgramsView {
     if (!this.#replayer) return;
     const r = this.#replayer;
     const trace = r.trace;
+    const calls = r.done ? this.#run.calls
+      : r.position && this.#run.timeline.callOfOp[r.position - 1];
+    this.#chart.setShown(calls);
     $('program-bar').style.width = `${(100 * r.position) / Math.max(1, trace.length)}%`;
     const status = `${trace.name}: ${count(r.position)} / ${count(trace.length)} calls replayed`;
     let end = '';
