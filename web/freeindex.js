@@ -61,12 +61,12 @@ function boxWidth(size) {
   return Math.min(BOX_MAX_PX, BOX_MIN_PX + Math.max(0, Math.round(4 * Math.log2(size / 16))));
 }
 
-function box(c, { probed, extra = '', label = '' }) {
+function box(c, { probed, extra = '' }) {
   const marks = [];
   if (probed.has(c.payload)) marks.push('probed');
   const cls = ['ix-box', ...marks, extra].filter(Boolean).join(' ');
-  const title = `${hex(c.payload)}, ${exact(c.size)}${marks.length ? ` (${marks.join(', ')})` : ''}` +
-    `${label}`;
+  const note = marks.length ? ` (${marks.join(', ')})` : '';
+  const title = `${hex(c.payload)}, ${exact(c.size)}${note}`;
   return `<span class="${cls}" style="width:${boxWidth(c.size)}px" data-payload="${c.payload}" ` +
     `data-size="${c.size}" title="${escape(title)}"></span>`;
 }
