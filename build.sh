@@ -66,9 +66,9 @@ MODULE_FLAGS="--target=wasm32 -nostdlib -std=c11 -mbulk-memory -Wall -Wextra -We
     -DTAGALLOC_EVENTS=1 -DTAGALLOC_MODULE_EXPORTS=1 -DTAGALLOC_FAST_PATHS=0"
 build_module() {
     mkdir -p build
-    clang $MODULE_FLAGS -Oz $CORE src/grow.c wasm/module.c -o build/tagalloc.wasm
+    clang $MODULE_FLAGS -Oz $CORE src/walk_index.c src/grow.c wasm/module.c -o build/tagalloc.wasm
     wasm-opt -Oz --enable-bulk-memory build/tagalloc.wasm -o wasm/tagalloc.wasm
-    clang $MODULE_FLAGS -O1 -g -DTAGALLOC_DEBUG=2 $CORE src/grow.c wasm/module.c \
+    clang $MODULE_FLAGS -O1 -g -DTAGALLOC_DEBUG=2 $CORE src/walk_index.c src/grow.c wasm/module.c \
         -o wasm/tagalloc.debug.wasm
     bytes wasm/tagalloc.wasm
     bytes wasm/tagalloc.debug.wasm

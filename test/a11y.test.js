@@ -238,3 +238,19 @@ test('axe-core finds no violations on the compare view with heaps unchosen and e
     assert.deepEqual(await axe(page), []);
     assert.deepEqual(problems, []);
   });
+
+test('the free index panel is reached with Tab after the heap drawing and shows its focus',
+  async (t) => {
+    const { page, problems } = await chromium.open(t);
+    await call(page, 'malloc', 100);
+    await page.focus('#heap-canvas');
+    let at = '';
+    for (let i = 0; i < 8 && at !== 'free-index'; i++) {
+      await page.keyboard.press('Tab');
+      at = await page.evaluate(() => document.activeElement.id);
+    }
+    assert.equal(at, 'free-index');
+    const outline = await page.$eval('#free-index', (el) => getComputedStyle(el).outlineStyle);
+    assert.notEqual(outline, 'none');
+    assert.deepEqual(problems, []);
+  });

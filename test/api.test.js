@@ -131,6 +131,63 @@ test('events tell where a request was placed and which chunks the search probed'
   assert.deepEqual(heap.events(), [{ kind: 'free', payload: p, size: 32 }]);
 });
 
+test('freeIndex lists each size class with its chunks newest first, then the victim and top',
+  async () => {
+    for (const { debug } of VARIANTS) {
+      const heap = await fresh({ debug });                 // segregated fit
+      const small = []; const large = [];
+      for (let i = 0; i < 5; i++) { small.push(heap.malloc(24)); large.push(heap.malloc(100)); }
+      heap.malloc(24);                          // [.. 24][L4][s4][L3][s3][L2][s2][L1][s1][L0][s0]
+      heap.free(small[1]); heap.free(small[3]); // 32-byte chunks, apart: small[3] is newer
+      heap.free(large[4]);                      // one 112-byte chunk, between used chunks
+      const index = heap.freeIndex();
+      const classOf = (request) => heap.sizeClass(request);
+      assert.deepEqual(classOf(24), { bin: 2, low: 32, high: 32 });
+      assert.deepEqual(classOf(300), { bin: 17, low: 288, high: 304 }); // 32 B wide above 256 B
+      assert.deepEqual(index.lists.map((l) => [l.bin, l.low, l.high, l.marked, l.chunks]), [
+        [2, 32, 32, true, [{ payload: small[3], size: 32 }, { payload: small[1], size: 32 }]],
+        [7, 112, 112, true, [{ payload: large[4], size: 112 }]],
+      ]);
+      assert.equal(index.policy, 'segregated');
+      assert.ok(index.victim === null || index.victim.size >= 16);
+      const walk = heap.walk();
+      const last = walk[walk.length - 1];
+      assert.deepEqual(index.top, last.used ? null : { payload: last.payload, size: last.size });
+      const free = walk.filter((c) => !c.used).length;
+      const listed = index.lists.reduce((n, l) => n + l.chunks.length, 0);
+      assert.equal(listed + (index.victim ? 1 : 0) + (index.top ? 1 : 0), free);
+    }
+  });
+
+test('under first fit freeIndex is one list in address order, and the rover', async () => {
+  const heap = await fresh({ policy: 'first-fit' });
+  const p = [];
+  for (let i = 0; i < 6; i++) p.push(heap.malloc(40 + 16 * i));
+  heap.free(p[3]); heap.free(p[1]);
+  const index = heap.freeIndex();
+  assert.equal(index.lists.length, 1);
+  const [list] = index.lists;
+  assert.equal(list.bin, 0);
+  assert.equal(list.marked, false);
+  const free = heap.walk().filter((c) => !c.used).map(({ payload, size }) => ({ payload, size }));
+  assert.deepEqual(list.chunks, free);                     // address order, the last chunk too
+  assert.equal(list.chunks[0].payload, p[1]);
+  assert.equal(index.victim, null);
+  assert.equal(index.top, null);
+  assert.equal(index.rover, heap.rover);
+  assert.deepEqual(heap.sizeClass(24).bin, 0);
+});
+
+test('freeIndex pages through more free chunks than one scratch page holds', async () => {
+  const heap = await fresh({ policy: 'best-fit' });
+  const p = [];
+  for (let i = 0; i < 700; i++) p.push(heap.malloc(8));
+  for (let i = 0; i < 700; i += 2) heap.free(p[i]);
+  const [list] = heap.freeIndex().lists;
+  assert.deepEqual(list.chunks.map((c) => c.payload).slice(0, 350),
+    p.filter((_, i) => i % 2 === 0));
+});
+
 test('layout places the heap above static data and the stack', async () => {
   const heap = await fresh();
   heap.malloc(1000);

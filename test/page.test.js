@@ -265,3 +265,42 @@ test('sizes read with the right article', async () => {
     .map(article), ['an 8 KiB', 'an 18.5 KiB', 'an 11 KiB', 'an 80 KiB', 'a 1.5 MiB',
     'a 110 KiB', 'a 16 KiB']);
 });
+
+test('the free index panel lists each size class with its count, then first fit\'s list in ' +
+  'address order with the rover', async (t) => {
+  const { page, problems } = await chromium.open(t, { width: 1024, height: 900 });
+  for (let i = 0; i < 5; i++) {
+    await call(page, 'malloc', 24);
+    await call(page, 'malloc', 100);
+  }
+  await call(page, 'malloc', 24);
+  // Allocations are cut from the top of the space: [.. 24][L4][s4][L3][s3][L2][s2][L1][s1][L0][s0]
+  const used = await page.evaluate(() => window.heap.walk().filter((c) => c.used)
+    .map((c) => c.payload));
+  const [, l4, , , s3, , , , s1] = used;
+  for (const p of [s1, s3, l4]) await call(page, 'free', p);
+  await nextFrames(page);
+  const rows = () => page.$$eval('#free-index ol.ix-lists > .ix-row', (els) =>
+    els.map((el) => [el.dataset.bin, el.dataset.count, el.querySelectorAll('.ix-box').length]));
+  assert.deepEqual(await rows(), [['2', '2', 2], ['7', '1', 1]]); // 32-byte and 112-byte classes
+  assert.match(await page.$eval('#free-index', (el) => el.textContent),
+    /class 2 · 32 B.*2 chunks.*bit 2 of bitmap\[0\]: 1.*class 7 · 112 B.*1 chunk/s);
+  // A malloc of 24 searches class 2 and takes its newest chunk.
+  await call(page, 'malloc', 24);
+  await nextFrames(page);
+  const searched = await page.$eval('#free-index .ix-row.searched', (el) =>
+    [el.dataset.bin, el.classList.contains('taken'), el.dataset.count]);
+  assert.deepEqual(searched, ['2', true, '1']);
+
+  await page.selectOption('#policy', 'first-fit');
+  await nextFrames(page);
+  assert.equal(await page.$eval('#free-index', (el) => el.dataset.policy), 'first-fit');
+  const list = await page.$$eval('#free-index ol.ix-lists > .ix-row', (els) => els.map((el) =>
+    [el.dataset.bin, [...el.querySelectorAll('.ix-box')].map((b) => Number(b.dataset.payload))]));
+  const free = await page.evaluate(() => window.heap.walk().filter((c) => !c.used)
+    .map((c) => c.payload));
+  assert.deepEqual(list, [['0', free]]); // one list, address order, the last chunk on it too
+  assert.equal(await page.$$eval('#free-index [data-marker="rover"]', (els) => els.length), 1);
+  assert.deepEqual(await page.$$eval('#free-index [data-held]', (els) => els.length), 0);
+  assert.deepEqual(problems, []);
+});

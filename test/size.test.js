@@ -8,8 +8,10 @@ import { test } from 'node:test';
 // drop-in's throughput on the benchmark); the budget leaves room for small fixes, not for a new
 // feature without a look at its cost. 6,884 on 2026-12-01: the lists' sentinels, exact size
 // classes up to 256 bytes and the bounded search of a request's own class (issue 11), built
-// without the drop-in's fast paths (build.sh says why).
-const BUDGET = 7_168;
+// without the drop-in's fast paths (build.sh says why). 7,808 on 2026-12-01: +724 bytes for the
+// page's picture of the free index (src/walk_index.c: tagalloc_index_walk_from and
+// tagalloc_size_class, in the standalone module only; the drop-ins leave them out).
+const BUDGET = 7_936;
 
 test(`tagalloc.wasm stays within its budget of ${BUDGET} bytes`, () => {
   const { size } = statSync(new URL('../wasm/tagalloc.wasm', import.meta.url));

@@ -50,6 +50,36 @@ export type HeapEvents = HeapEvent[] & {
   dropped: number;
 };
 
+export interface FreeChunk {
+  payload: number;
+  /** The whole chunk, tags included, bytes. */
+  size: number;
+}
+
+export interface FreeList {
+  /** Its bin: a size class under segregated fit; 0, the address-ordered list, otherwise. */
+  bin: number;
+  /** The chunk sizes it holds, bytes. */
+  low: number;
+  high: number;
+  /** Its bit in the bitmap (segregated fit): true iff the bin is non-empty. */
+  marked: boolean;
+  /** In list order: newest first in a size class, address order otherwise. */
+  chunks: FreeChunk[];
+}
+
+export interface FreeIndex {
+  policy: Policy;
+  /** The non-empty lists, by bin. */
+  lists: FreeList[];
+  /** Segregated fit: the rest of the latest split, held off the bins (or null). */
+  victim: FreeChunk | null;
+  /** Segregated fit: the last chunk when free, the last resort, never on a list (or null). */
+  top: FreeChunk | null;
+  /** Payload of the chunk where next fit resumes (0 on an empty heap). */
+  rover: number;
+}
+
 export interface Layout {
   globalBase: number; dataEnd: number; heapBase: number; heapStart: number; heapEnd: number;
   memorySize: number; pageBytes: number;
@@ -82,6 +112,10 @@ export class Heap {
   stats(): HeapStats;
   check(): CheckResult;
   events(): HeapEvents;
+  /** The free index's lists, victim, top and rover; reads only. Cost: O(free chunks). */
+  freeIndex(): FreeIndex;
+  /** The list malloc(request) searches first. */
+  sizeClass(request: number): { bin: number; low: number; high: number };
   layout(): Layout;
   reset(): void;
   /** Throws TypeError for a missing or non-integer argument, RangeError past memory's end. */

@@ -14,11 +14,15 @@ const REQUIRED_EXPORTS = ['memory', 'malloc', 'free', 'calloc', 'realloc', 'alig
   'tagalloc_get_coalescing', 'tagalloc_rover', 'tagalloc_walk_from', 'tagalloc_get_stats',
   'tagalloc_check', 'tagalloc_check_where', 'tagalloc_last_error', 'tagalloc_set_heap_limit',
   'tagalloc_reset', 'tagalloc_events', 'tagalloc_set_events', 'tagalloc_scratch',
-  'tagalloc_scratch_bytes', '__heap_base', '__data_end', '__global_base'];
+  'tagalloc_scratch_bytes', 'tagalloc_index_walk_from', 'tagalloc_size_class',
+  '__heap_base', '__data_end', '__global_base'];
 const U32_LIMIT = 2 ** 32;
 const PAGE_BYTES = 65536;
 const EVENT_MAX = 1024;  // TAGALLOC_EVENT_MAX: records in the event log
 const CHUNK_RECORD_BYTES = 12; // tagalloc_chunk and tagalloc_event on wasm32: three 4-byte fields
+const INDEX_RECORD_WORDS = 6;  // tagalloc_index_entry: list, low, high, marked, payload, size
+const INDEX_VICTIM = 0xfffffffe; // TAGALLOC_INDEX_VICTIM
+const INDEX_TOP = 0xffffffff;    // TAGALLOC_INDEX_TOP
 
 const SENTENCES = {
   DOUBLE_FREE: 'the chunk is already free (double free)',
@@ -251,6 +255,56 @@ export class Heap {
       const last = chunks[chunks.length - 1];
       from = last.payload + last.size; // the next chunk's payload
     }
+  }
+
+  /**
+   * The free index as it stands: its non-empty lists (segregated: one a size class, by bin, each
+   * newest first; the other policies: one list in address order), the chunks held off them
+   * (segregated's victim and top) and the rover. Reads only.
+   * @returns {import('./index.d.ts').FreeIndex}
+   */
+  freeIndex() {
+    const scratch = this.#x.tagalloc_scratch() >>> 0;
+    const perPage = Math.floor((this.#x.tagalloc_scratch_bytes() >>> 0) /
+      (INDEX_RECORD_WORDS * 4));
+    const lists = [];
+    let victim = null;
+    let top = null;
+    for (let skip = 0; ; skip += perPage) {
+      const total = this.#x.tagalloc_index_walk_from(skip, scratch, perPage) >>> 0;
+      const u32 = this.#u32();
+      const page = Math.min(Math.max(total - skip, 0), perPage);
+      for (let i = 0; i < page; i++) {
+        const at = scratch / 4 + i * INDEX_RECORD_WORDS;
+        const [list, low, high, marked, payload, size] = u32.subarray(at, at + INDEX_RECORD_WORDS);
+        const chunk = { payload, size };
+        if (list === INDEX_VICTIM) {
+          victim = chunk;
+        } else if (list === INDEX_TOP) {
+          top = chunk;
+        } else {
+          if (lists.at(-1)?.bin !== list) {
+            lists.push({ bin: list, low, high, marked: marked !== 0, chunks: [] });
+          }
+          lists.at(-1).chunks.push(chunk);
+        }
+      }
+      if (skip + perPage >= total) break;
+    }
+    return { policy: this.policy, lists, victim, top, rover: this.rover };
+  }
+
+  /**
+   * The list malloc(request) searches first: under segregated fit its size class (bin, and the
+   * chunk sizes it holds, bytes); under the other policies the one address-ordered list, bin 0.
+   * @param {number} request bytes
+   * @returns {{ bin: number, low: number, high: number }}
+   */
+  sizeClass(request) {
+    const scratch = this.#x.tagalloc_scratch() >>> 0;
+    const bin = this.#x.tagalloc_size_class(sizeArgument(request, 'sizeClass'), scratch) >>> 0;
+    const u32 = this.#u32();
+    return { bin, low: u32[scratch / 4], high: u32[scratch / 4 + 1] };
   }
 
   /** @returns {import('./index.d.ts').HeapStats} */

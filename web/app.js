@@ -8,6 +8,7 @@ import { describeOp, OP_ALLOC, OP_FREE, parseTrace, Replayer } from './trace.js'
 import { bytes, count, exact, hex, parseNumber, percent } from './format.js';
 import { COMBINATIONS, Comparison, UTILISATION } from './compare.js';
 import { ProgramsView } from './programs.js';
+import { FreeIndexPanel } from './freeindex.js';
 
 const MAX_MEMORY = 256 * 1024 * 1024; // a runaway request fails as out of memory, not the tab
 const LOG_LIMIT = 200;                 // log lines kept
@@ -62,6 +63,7 @@ async function init() {
     onSelect: (chunk) => select(chunk ? chunk.payload : 0),
     onDraw: showZoom,
   });
+  page.index = new FreeIndexPanel($('free-index'), page.heap);
   wireOperations();
   wireTrace();
   wireView();
@@ -103,6 +105,8 @@ async function init() {
 function perform({ text, call, before = 0, run, after = () => {}, quiet = false, ...args }) {
   const heap = page.heap;
   page.ops++;
+  const roverBefore = heap.rover;
+  const indexBefore = quiet ? null : heap.freeIndex(); // which list the call takes from
   let result;
   let error = null;
   try {
@@ -113,7 +117,7 @@ function perform({ text, call, before = 0, run, after = () => {}, quiet = false,
   const events = error ? [] : heap.events();
   page.events = events;
   if (!error) after(result);
-  const op = { n: page.ops, text, call, before, result, error, events,
+  const op = { n: page.ops, text, call, before, result, error, events, roverBefore, indexBefore,
     policy: heap.policy, coalescing: heap.coalescing, ...args };
   page.lastOp = op;
   if (!quiet) {
@@ -154,14 +158,16 @@ function allocate(call, args, run, requested, extra = {}) {
 function doMalloc() {
   const request = requestOf('malloc-request', 'malloc');
   if (request === null) return;
-  allocate('malloc', [request], () => page.heap.malloc(request), request);
+  allocate('malloc', [request], () => page.heap.malloc(request), request,
+    { searchRequest: request });
 }
 
 function doCalloc() {
   const n = requestOf('calloc-count', 'calloc');
   const size = n === null ? null : requestOf('calloc-size', 'calloc');
   if (size === null) return;
-  allocate('calloc', [n, size], () => page.heap.calloc(n, size), n * size);
+  allocate('calloc', [n, size], () => page.heap.calloc(n, size), n * size,
+    { searchRequest: n * size });
 }
 
 function doAligned() {
@@ -181,6 +187,7 @@ function doRealloc() {
   const name = old?.name ?? `p${page.nextName}`;
   perform({
     text: `${name} = realloc(${hex(pointer)}, ${request})`, call: 'realloc', before: pointer,
+    searchRequest: request,
     run: () => page.heap.realloc(pointer, request),
     after: (p) => {
       if (!p) return;
@@ -355,6 +362,7 @@ function stepTrace({ quiet }) {
   }
   return perform({
     text, call: CALLS[kind] ?? 'realloc', before, quiet,
+    searchRequest: kind === OP_FREE ? undefined : trace.sizes[i],
     run: () => r.step().after,
     after: (p) => {
       const name = `ptr[${id}]`;
@@ -687,6 +695,7 @@ function refresh({ list = 'now' } = {}) {
     events: page.events, selected: page.selected,
   });
   showStats(heap.stats(), heap.check(), chunks);
+  page.index.show(page.lastOp && page.events === page.lastOp.events ? page.lastOp : null);
   showMemory(heap.layout().memorySize);
   showSelected();
   if (page.pending) {
