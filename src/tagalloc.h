@@ -141,29 +141,6 @@ size_t tagalloc_walk(tagalloc_chunk *out, size_t max);
  * out[i] has payload out[i].payload + out[i].size, so a caller can page through the heap. */
 size_t tagalloc_walk_from(uintptr_t payload, tagalloc_chunk *out, size_t max);
 
-/* One chunk on the free index (the standalone module's tagalloc_index_walk_from). */
-typedef struct tagalloc_index_entry {
-    uint32_t list;      /* its bin: a size class (segregated), 0 for the address-ordered list;
-                         * or TAGALLOC_INDEX_VICTIM, TAGALLOC_INDEX_TOP (held off the bins) */
-    uint32_t low, high; /* the chunk sizes the list holds, bytes (the victim's and top's: their
-                         * size's class) */
-    uint32_t marked;    /* the list's bitmap bit (segregated): 1 iff the bin is non-empty */
-    uintptr_t payload;
-    uint32_t size;      /* the whole chunk, tags included, bytes */
-} tagalloc_index_entry;
-#define TAGALLOC_INDEX_VICTIM 0xfffffffeu
-#define TAGALLOC_INDEX_TOP 0xffffffffu
-
-/* Fills out[0..max) with the free index's entries from the skip-th on: each non-empty list by
- * bin, its chunks in list order (newest first in a class; address order otherwise), then the
- * victim and the top; returns how many entries there are in all. Writes nothing to the heap.
- * Cost: O(chunks). Only the standalone module (wasm/tagalloc.wasm) has it. */
-size_t tagalloc_index_walk_from(size_t skip, tagalloc_index_entry *out, size_t max);
-
-/* The list a malloc(request) searches first: returns its bin (0 under the list policies) and
- * sets range[0], range[1] to the chunk sizes it holds, bytes. Standalone module only. */
-uint32_t tagalloc_size_class(size_t request, uint32_t *range);
-
 typedef struct tagalloc_stats {
     size_t heap_size;    /* bytes from the first chunk to the heap's end */
     size_t in_use;       /* bytes in used chunks, tags included */

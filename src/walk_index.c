@@ -3,6 +3,32 @@
  * the drop-in libraries and native builds leave it out. */
 #include "heap.h"
 
+/* Not in tagalloc.h: the module's JavaScript (wasm/index.js) is this API's only caller, and the
+ * drop-ins (and so lock.c's list of calls to lock) do not have it. */
+/* One chunk on the free index (the standalone module's tagalloc_index_walk_from). */
+typedef struct tagalloc_index_entry {
+    uint32_t list;      /* its bin: a size class (segregated), 0 for the address-ordered list;
+                         * or TAGALLOC_INDEX_VICTIM, TAGALLOC_INDEX_TOP (held off the bins) */
+    uint32_t low, high; /* the chunk sizes the list holds, bytes (the victim's and top's: their
+                         * size's class) */
+    uint32_t marked;    /* the list's bitmap bit (segregated): 1 iff the bin is non-empty */
+    uintptr_t payload;
+    uint32_t size;      /* the whole chunk, tags included, bytes */
+} tagalloc_index_entry;
+#define TAGALLOC_INDEX_VICTIM 0xfffffffeu
+#define TAGALLOC_INDEX_TOP 0xffffffffu
+
+/* Fills out[0..max) with the free index's entries from the skip-th on: each non-empty list by
+ * bin, its chunks in list order (newest first in a class; address order otherwise), then the
+ * victim and the top; returns how many entries there are in all. Writes nothing to the heap.
+ * Cost: O(chunks). Only the standalone module (wasm/tagalloc.wasm) has it. */
+size_t tagalloc_index_walk_from(size_t skip, tagalloc_index_entry *out, size_t max);
+
+/* The list a malloc(request) searches first: returns its bin (0 under the list policies) and
+ * sets range[0], range[1] to the chunk sizes it holds, bytes. Standalone module only. */
+uint32_t tagalloc_size_class(size_t request, uint32_t *range);
+
+
 /* The smallest chunk size of a size class below BIN_COUNT (bin_of's inverse). */
 static uint32_t bin_low(uint32_t bin) {
     if (bin < BIN_EXACT) return bin * ALIGN;
