@@ -23,29 +23,7 @@
 
 #include "tagalloc.h"
 
-#define UNLOCKED(name) extern __typeof__(tagalloc_##name) tagalloc_unlocked_##name;
-UNLOCKED(malloc)
-UNLOCKED(free)
-UNLOCKED(calloc)
-UNLOCKED(realloc)
-UNLOCKED(aligned_alloc)
-UNLOCKED(usable_size)
-UNLOCKED(set_policy)
-UNLOCKED(get_policy)
-UNLOCKED(set_coalescing)
-UNLOCKED(get_coalescing)
-UNLOCKED(rover)
-UNLOCKED(set_heap_limit)
-UNLOCKED(reset)
-UNLOCKED(walk)
-UNLOCKED(walk_from)
-UNLOCKED(get_stats)
-UNLOCKED(check)
-UNLOCKED(check_where)
-UNLOCKED(last_error)
-UNLOCKED(set_error_handler)
-UNLOCKED(events)
-UNLOCKED(set_events)
+#include "unlocked_calls.h"
 
 #if defined(__EMSCRIPTEN__)
 #include <emscripten/threading.h>

@@ -17,29 +17,7 @@
 _Static_assert(sizeof(tagalloc_record_entry) == TAGALLOC_RECORD_WORDS * 4, "12 words on wasm32");
 _Static_assert(sizeof(tagalloc_chunk) == 12 && sizeof(tagalloc_event) == 12, "3 words each");
 
-#define UNLOCKED(name) extern __typeof__(tagalloc_##name) tagalloc_unlocked_##name;
-UNLOCKED(malloc)
-UNLOCKED(free)
-UNLOCKED(calloc)
-UNLOCKED(realloc)
-UNLOCKED(aligned_alloc)
-UNLOCKED(usable_size)
-UNLOCKED(set_policy)
-UNLOCKED(get_policy)
-UNLOCKED(set_coalescing)
-UNLOCKED(get_coalescing)
-UNLOCKED(rover)
-UNLOCKED(set_heap_limit)
-UNLOCKED(reset)
-UNLOCKED(walk)
-UNLOCKED(walk_from)
-UNLOCKED(get_stats)
-UNLOCKED(check)
-UNLOCKED(check_where)
-UNLOCKED(last_error)
-UNLOCKED(set_error_handler)
-UNLOCKED(events)
-UNLOCKED(set_events)
+#include "unlocked_calls.h"
 
 __attribute__((import_module("env"), import_name("tagalloc_record"))) void
 tagalloc_record(const tagalloc_record_entry *entry);
