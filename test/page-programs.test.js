@@ -1,7 +1,8 @@
 // The page's Programs view: the bundled recording programs (bash build.sh web_programs) run under
 // web/wasi.js, in Node and in headless Chromium (Debian's /usr/bin/chromium through
-// playwright-core); their output shows, their calls are drawn as a heap, their trace goes to
-// Compare, and a module without the recording library is refused in a sentence.
+// playwright-core), where they run in a worker: their output shows and their calls are drawn
+// as a heap while they run, Pause holds the program itself and Stop ends it, their trace goes
+// to Compare, and a module without the recording library is refused in a sentence.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
@@ -9,7 +10,8 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { launch } from './helpers/page.js';
 import { compileProgram, runProgram, traceText } from '../web/programs.js';
-import { parseTrace } from '../web/trace.js';
+import { Replayer, parseTrace } from '../web/trace.js';
+import { createHeap } from '../wasm/index.js';
 
 const PROGRAMS = fileURLToPath(new URL('../web/programs/', import.meta.url));
 const MODULE = fileURLToPath(new URL('../wasm/tagalloc.wasm', import.meta.url));
@@ -36,11 +38,21 @@ function shown(page) {
     stderr: [...document.querySelectorAll('#program-output .stderr')].map((s) => s.textContent)
       .join(''),
     exit: document.querySelector('#program-exit').textContent,
+    calls: Number(document.querySelector('#program-status').dataset.calls),
     chunks: Number(document.querySelector('#program-chunks').dataset.count),
     walked: window.programHeap.walk().length,
     message: document.querySelector('#program-message').hidden ? null
       : document.querySelector('#program-message').textContent,
   }));
+}
+
+/** Resolves once the page has replayed every call the program has sent. */
+function caughtUp(page) {
+  return page.waitForFunction(() => {
+    const [, replayed, sent] = document.querySelector('#program-status').textContent
+      .match(/: ([\d,]+) \/ ([\d,]+) calls/) ?? [];
+    return replayed !== undefined && replayed === sent;
+  });
 }
 
 /** Drops a file on the Programs view as a drag from the desktop would. */
@@ -88,13 +100,18 @@ test('wordcount runs in the page: its output shows, its heap is drawn, and its t
   await page.click('#program-run');
   await page.waitForSelector('#program-play:not([disabled])');
   await page.click('#program-play'); // pause
+  await caughtUp(page);
   const paused = await shown(page);
   assert.equal(paused.done, 'false');
-  const at = Number(paused.status.match(/: (\d+) \//)[1]);
+  const at = paused.calls;
   await page.click('#program-step');
+  await page.waitForFunction((n) => Number(document.querySelector('#program-status')
+    .dataset.calls) === n, at + 1);
   await page.click('#program-step');
+  await page.waitForFunction((n) => Number(document.querySelector('#program-status')
+    .dataset.calls) === n, at + 2);
   const stepped = await shown(page);
-  assert.equal(Number(stepped.status.match(/: (\d+) \//)[1]), at + 2, stepped.status);
+  assert.equal(stepped.calls, at + 2, 'Step lets one call of the program through');
   assert.ok(!stepped.output.includes('distinct'), 'the counts are printed after the words');
 
   await page.fill('#program-speed', '12'); // as fast as the page goes
@@ -225,7 +242,8 @@ async (t) => {
       .dataset.shown) > 400);
     await page.click('#program-play'); // pause
     const halfway = await chart(page);
-    assert.ok(halfway.shown < halfway.calls, `${halfway.shown} of ${halfway.calls} calls shown`);
+    assert.ok(halfway.shown <= halfway.calls && halfway.calls < run.calls,
+      `${halfway.shown} of ${halfway.calls} calls shown, of ${run.calls} in all`);
     assert.deepEqual(halfway.last, { call: halfway.shown, inUse: timeline.inUse[halfway.shown - 1],
       heap: timeline.heap[halfway.shown - 1], memory: timeline.memory[halfway.shown - 1] },
     'the chart follows the replay with the program\'s own values');
@@ -268,4 +286,79 @@ async (t) => {
     }
     assert.deepEqual(problems, []);
   }
+});
+
+test('a paused program really stops: its calls and output stop growing while paused and go on ' +
+  'after Play, and the heap and chart are those of its calls so far', async (t) => {
+  const p = JSON.parse(readFileSync(`${PROGRAMS}index.json`)).find((x) => x.name === 'wordcount');
+  const files = new Map(Object.entries(p.files).map(([name, file]) =>
+    [name, readFileSync(`${PROGRAMS}${file}`)]));
+  const run = await runProgram(await compileProgram(readFileSync(`${PROGRAMS}${p.file}`),
+    'wordcount'), { name: 'wordcount', args: p.args, files });
+
+  const { page, problems } = await session.open(t, { hash: '#programs' });
+  await page.waitForSelector('#program-select option[value="wordcount"]', { state: 'attached' });
+  await page.selectOption('#program-select', 'wordcount');
+  await page.fill('#program-speed', '10'); // 2,000 calls a second
+  await page.dispatchEvent('#program-speed', 'input');
+  await page.click('#program-run');
+  await page.waitForFunction(() => Number(document.querySelector('#program-status')
+    .dataset.calls) > 1000);
+  await page.click('#program-play'); // pause
+  await caughtUp(page);
+  const paused = await shown(page);
+  assert.ok(paused.calls < run.calls, `paused after ${paused.calls} of ${run.calls} calls`);
+  assert.match(paused.status, /· paused$/);
+  assert.match(paused.output, /^LICENSE: \d+ bytes\n$/, 'the counts come at the end');
+  await new Promise((done) => setTimeout(done, 800));
+  const later = await shown(page);
+  assert.equal(later.calls, paused.calls, 'the program made no call while paused');
+  assert.equal(later.output, paused.output, 'nor printed');
+  assert.equal(later.status, paused.status);
+
+  // the page's heap is the replay of the program's first calls, and the chart their records
+  const heap = await createHeap({ policy: 'segregated' });
+  const replayer = new Replayer(heap, parseTrace(traceText(run.trace), 'wordcount'));
+  const ops = Number(paused.status.match(/: ([\d,]+) \//)[1].replace(/,/g, ''));
+  assert.ok(run.timeline.callOfOp[ops - 1] <= paused.calls &&
+    run.timeline.callOfOp[ops] > paused.calls, 'every operation of the calls made is replayed');
+  for (let i = 0; i < ops; i++) replayer.step();
+  assert.equal(paused.walked, heap.walk().length);
+  assert.equal(paused.chunks, heap.walk().length);
+  const { last, calls } = await chart(page);
+  assert.equal(calls, paused.calls);
+  assert.deepEqual(last, { call: paused.calls, inUse: run.timeline.inUse[paused.calls - 1],
+    heap: run.timeline.heap[paused.calls - 1], memory: run.timeline.memory[paused.calls - 1] });
+
+  await page.click('#program-play');
+  await page.waitForFunction((n) => Number(document.querySelector('#program-status')
+    .dataset.calls) > n, paused.calls);
+  await page.fill('#program-speed', '12');
+  await page.dispatchEvent('#program-speed', 'input');
+  await page.waitForSelector('#program-status[data-done="true"]', { timeout: 60_000 });
+  const end = await shown(page);
+  assert.equal(end.calls, run.calls);
+  assert.equal(end.output, run.output.map((o) => o.text).join(''));
+  assert.equal(end.exit, 'exit status 0');
+  assert.deepEqual(problems, []);
+});
+
+test('Stop ends a running program: no more calls come, and what it did so far stays', async (t) => {
+  const { page, problems } = await session.open(t, { hash: '#programs' });
+  await page.waitForSelector('#program-select option[value="wordcount"]', { state: 'attached' });
+  await page.selectOption('#program-select', 'wordcount');
+  await page.fill('#program-speed', '9'); // 1,000 calls a second
+  await page.dispatchEvent('#program-speed', 'input');
+  await page.click('#program-run');
+  await page.waitForFunction(() => Number(document.querySelector('#program-status')
+    .dataset.calls) > 200);
+  await page.click('#program-stop');
+  await page.waitForSelector('#program-status[data-done="true"]');
+  const stopped = await shown(page);
+  assert.match(stopped.exit, /^stopped after [\d,]+ calls$/);
+  await new Promise((done) => setTimeout(done, 300));
+  assert.equal((await shown(page)).calls, stopped.calls);
+  assert.equal(await page.isDisabled('#program-stop'), true);
+  assert.equal(await page.isDisabled('#program-compare'), false);
+  assert.deepEqual(problems, []);
 });

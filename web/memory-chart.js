@@ -4,8 +4,9 @@
 // is cli/svg.js's (bin/tagalloc.js record draws the same chart as an SVG file): each drawn point
 // is the largest value of the calls it covers, so that no peak disappears, and the last point is
 // the last call's value exactly. Here the SVG is sized to its box, grows as the replay reaches
-// each call, and takes the keyboard: arrows, Home and End move a cursor whose values are read
-// out in text; Page Up and Page Down go to the previous and next growth.
+// each call and as a running program's records come, and takes the keyboard: arrows, Home and
+// End move a cursor whose values are read out in text; Page Up and Page Down go to the previous
+// and next growth.
 
 import { byteTicks, countTicks } from './charts.js';
 import { count, exact } from './format.js';
@@ -71,6 +72,7 @@ export class MemoryChart {
   #shown = 0;
   #cursor = null; // a call number, or null: the readout then follows the last shown call
   #every = 1;     // calls a drawn column covers, from the last draw
+  #ended = true;  // false while the program runs and its timeline grows
 
   /**
    * @param {{ box: HTMLElement, readout: HTMLElement, summary: HTMLElement }} elements
@@ -90,12 +92,27 @@ export class MemoryChart {
     new ResizeObserver(() => this.draw()).observe(box);
   }
 
-  /** A new run's timeline (runProgram's), nothing of it shown yet. */
-  setTimeline(timeline) {
+  /**
+   * A run's timeline (runProgram's), nothing of it shown yet. A running program's timeline grows
+   * as its records come (`ended` false): the summary then counts its calls so far.
+   */
+  setTimeline(timeline, ended = true) {
     this.#timeline = timeline;
     this.#shown = 0;
     this.#cursor = null;
+    this.#ended = ended;
+    this.#summarize();
+    this.draw();
+  }
+
+  #summarize() {
+    const timeline = this.#timeline;
     const calls = timeline.heap.length;
+    if (!this.#ended) {
+      this.#summary.textContent = `${count(calls)} calls so far; the program is running.`;
+      Object.assign(this.#summary.dataset, { calls });
+      return;
+    }
     const last = calls ? valuesAt(timeline, calls) : { inUse: 0, heap: 0, memory: 0 };
     const peak = (key) => timeline[key].reduce((m, v) => Math.max(m, v), 0);
     const steps = timeline.growth.length;
@@ -105,13 +122,13 @@ export class MemoryChart {
       `${steps === 1 ? 'once' : `${count(steps)} times`}, from ${exact(timeline.initialMemory)}`;
     Object.assign(this.#summary.dataset, { calls, heap: last.heap, inUse: last.inUse,
       memory: last.memory, growth: steps });
-    this.draw();
   }
 
   /** Shows calls 1..calls: the replay has reached them. */
   setShown(calls) {
     if (!this.#timeline || calls === this.#shown) return;
     this.#shown = calls;
+    if (!this.#ended) this.#summarize();
     this.#readout.setAttribute('aria-live', 'off'); // the replay's pace would flood a reader
     if (this.#cursor !== null && this.#cursor > calls) this.#cursor = null;
     this.draw();
@@ -120,7 +137,8 @@ export class MemoryChart {
   draw() {
     const t = this.#timeline;
     const w = this.#box.clientWidth;
-    if (!t || !w) {
+    if (!t || !w || (!t.heap.length && !t.initialMemory)) { // nothing yet from a new program
+      this.#svg.replaceChildren();
       this.#showReadout();
       return;
     }
