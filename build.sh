@@ -276,6 +276,17 @@ build_web_programs() {
     for f in $out/*.wasm $out/index.json; do bytes "$f"; done
 }
 
+# A wasm32-wasi link (output, then clang arguments) optimised as emcc optimises: linked without
+# -O, so that clang runs no wasm-opt of its own with other settings, then wasm-opt -O2 with names
+# and producers dropped, so that the bytes are code and data. The trace
+# bench and the program bench link every wasi module through it, so they compare alike.
+wasi_link_o2() {
+    local wasm=$1
+    shift
+    clang --target=wasm32-wasi --sysroot=$WASI_SYSROOT "$@" -o "$wasm"
+    wasm-opt -O2 --strip-debug --strip-producers --strip-target-features "$wasm" -o "$wasm"
+}
+
 # Bench: bench/replay.c linked against each allocator it compares (build/bench/*.wasm), the bump
 # build of the same driver whose bytes the others subtract, and a native driver for callgrind.
 # A tagalloc library not built yet is skipped with a note; bench/run.js then lists it as missing.
@@ -286,14 +297,7 @@ build_bench() {
         -sMAXIMUM_MEMORY=4GB -sTOTAL_STACK=65536) # wasm-ld's stack, 64 KiB
     local driver=bench/replay.c out=build/bench
 
-    # Linked without -O, or clang would run wasm-opt itself without knowing about bulk memory;
-    # then the same wasm-opt -O2 as emcc's, dropping names so that the bytes are code and data.
-    wasi_bench() { # output, then objects and libraries
-        local wasm=$1
-        shift
-        clang --target=wasm32-wasi --sysroot=$WASI_SYSROOT -mexec-model=reactor "$@" -o "$wasm"
-        wasm-opt -O2 --strip-debug --strip-producers --strip-target-features "$wasm" -o "$wasm"
-    }
+    wasi_bench() { wasi_link_o2 "$1" -mexec-model=reactor "${@:2}"; } # output, objects, libraries
     "${cc[@]}" -c $driver -o $out/replay.o
     "${cc[@]}" -DREPLAY_BUMP=1 -c $driver -o $out/replay-bump.o
     wasi_bench $out/bump-wasi.wasm $out/replay-bump.o
@@ -380,25 +384,17 @@ build_programs() {
         -sENVIRONMENT=node -sTOTAL_STACK=65536 -sINITIAL_MEMORY=131072)
     local out=build/programs program lib
 
-    # Linked without -O, or clang would run wasm-opt itself without knowing about bulk memory;
-    # then the same wasm-opt -O2 as emcc's.
-    wasi_program() { # output, then objects and libraries
-        local wasm=$1
-        shift
-        clang --target=wasm32-wasi --sysroot=$WASI_SYSROOT "$@" -o "$wasm"
-        wasm-opt -O2 --strip-debug --strip-producers --strip-target-features "$wasm" -o "$wasm"
-    }
     for program in $PROGRAMS; do
         "${cc[@]}" -c bench/programs/$program.c -o $out/$program.wasi.o
         "${emcc[@]}" -c bench/programs/$program.c -o $out/$program.emscripten.o
-        wasi_program $out/$program-dlmalloc-wasi.wasm $out/$program.wasi.o # wasi-libc's own malloc
+        wasi_link_o2 $out/$program-dlmalloc-wasi.wasm $out/$program.wasi.o # wasi-libc's own malloc
         "${emcc_link[@]}" -sMALLOC=dlmalloc $out/$program.emscripten.o \
             -o $out/$program-dlmalloc-emscripten.cjs
         "${emcc_link[@]}" -sMALLOC=emmalloc $out/$program.emscripten.o \
             -o $out/$program-emmalloc-emscripten.cjs
         for lib in tagalloc tagalloc-small; do
             if [ -f build/wasi/lib$lib.a ]; then
-                wasi_program $out/$program-$lib-wasi.wasm $out/$program.wasi.o build/wasi/lib$lib.a
+                wasi_link_o2 $out/$program-$lib-wasi.wasm $out/$program.wasi.o build/wasi/lib$lib.a
             else
                 echo "build.sh: programs: no build/wasi/lib$lib.a; $program-$lib-wasi skipped"
             fi

@@ -25,7 +25,7 @@ static bool link_in_heap(const heap *h, link l) {
 /* I4 for one list: links agree both ways, nodes are free chunks of the right class (or in
  * address order), and the list comes back to its sentinel. Adds its length to *nodes. */
 static int check_list(heap *h, uint32_t bin, uint32_t free_chunks, uint32_t *nodes) {
-    link end = chunk_link((chunk *)h->bins[bin] - TAG_BYTES), prev = end, l = h->bins[bin][0];
+    link end = bin_link(h, bin), prev = end, l = h->bins[bin][0];
     for (; l != end; prev = l, l = chunk_links(chunk_at(l))[0]) {
         if (!link_in_heap(h, l) || ++*nodes > free_chunks) return broke(TAGALLOC_CHECK_I4, 0);
         chunk *c = chunk_at(l);

@@ -16,7 +16,8 @@
  * is used, so a merge never reads a foot that is not there. That saves 4 bytes a used chunk
  * (a request of n bytes takes align_up(n + 4) bytes, not align_up(n + 8)). next/prev are the
  * free-index links, stored as 32-bit offsets from the heap's origin (0 on wasm32, so there
- * they are plain addresses); 0 is the end of a list.
+ * they are plain addresses). Each list is circular around a sentinel in the heap struct
+ * (bin_link): it ends where it comes back there, never at 0.
  *
  *   heap start                                                                   heap end
  *   v                                                                                   v
@@ -30,7 +31,8 @@
  *   I2 chunks tile [heap start, end tag) exactly; the end tag is size 0, used
  *   I3 no two free chunks touch (immediate coalescing; deferred allows it until a merge pass)
  *   I4 a chunk is on the free index iff it is free, in the bin (or address order) its policy
- *      says; list links agree both ways; a bin's bitmap bit is set iff the bin is non-empty.
+ *      says; list links agree both ways and come back to the list's sentinel; a bin's bitmap
+ *      bit is set iff the bin is non-empty.
  *      Under the segregated policy two free chunks stay off the bins (index.c): the last
  *      chunk, the top, when free; and the victim, a free chunk that is not the top, or none
  *   I5 a chunk's TAG_PREV_USED bit equals the used state of the chunk before it
@@ -47,9 +49,8 @@
 #define HOT
 #endif
 
-
 typedef uint32_t tag;  /* a head or foot word */
-typedef uint32_t link; /* a free-index link: offset from the heap's origin, 0 = none */
+typedef uint32_t link; /* a free-index link: offset from the heap's origin (rover, victim: 0 = none) */
 typedef unsigned char chunk; /* a chunk is addressed by its head tag */
 
 #define TAG_BYTES ((uint32_t)sizeof(tag))
@@ -157,6 +158,12 @@ static inline link *chunk_links(chunk *c) { return (link *)(c + TAG_BYTES); }
 static inline link chunk_link(const chunk *c) { return (link)((uintptr_t)c - HEAP_ORIGIN); }
 /* Signed: natively a list's sentinel, in the heap struct, may lie below the arena. */
 static inline chunk *chunk_at(link l) { return (chunk *)(HEAP_ORIGIN + (uintptr_t)(int32_t)l); }
+
+/* The sentinel of a bin's list: the node in the heap struct addressed as a chunk whose links
+ * are h->bins[bin]. An empty list is its sentinel linked to itself. */
+static inline link bin_link(const heap *h, uint32_t bin) {
+    return chunk_link((const chunk *)h->bins[bin] - TAG_BYTES);
+}
 
 /* Sets the head, keeping c's TAG_PREV_USED bit; a free chunk also gets its foot. */
 static inline void chunk_set(chunk *c, uint32_t size, bool used) {

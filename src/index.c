@@ -1,7 +1,7 @@
 /* The free-chunk index and the four fit policies.
  *
  * Every list is circular and doubly linked around a sentinel: a node in the heap struct laid out
- * as a chunk's links (bin_node), so linking and unlinking never test for an end, and taking
+ * as a chunk's links (heap.h's bin_link), so linking and unlinking never test for an end, and taking
  * the last chunk off a list finds its bin from the sentinel instead of from the chunk's size.
  *
  * Segregated (the default): one list a size class, TLSF style. Below BIN_EXACT_BYTES a class is
@@ -14,10 +14,6 @@
 #include "heap.h"
 
 static link *links_of(link l) { return chunk_links(chunk_at(l)); } /* [0] next, [1] prev */
-
-/* The sentinel of a bin's list, addressed as a chunk whose links are h->bins[bin]. */
-static chunk *bin_node(heap *h, uint32_t bin) { return (chunk *)h->bins[bin] - TAG_BYTES; }
-static link bin_link(heap *h, uint32_t bin) { return chunk_link(bin_node(h, bin)); }
 
 /* Empties every list (its sentinel alone). The bitmap is the caller's: a new heap's is zero. */
 static void bins_clear(heap *h) {
@@ -148,10 +144,9 @@ static HOT chunk *take_segregated(heap *h, uint32_t size) {
 }
 
 #if TAGALLOC_ALL_POLICIES
-static chunk *fit_first(heap *h, link from, link to, uint32_t size) {
+static chunk *fit_first(link from, link to, uint32_t size) {
     for (link l = from; l != to; l = links_of(l)[0])
         if (chunk_size(probe(chunk_at(l))) >= size) return chunk_at(l);
-    (void)h;
     return 0;
 }
 
@@ -160,8 +155,8 @@ static chunk *fit_next(heap *h, uint32_t size) {
     chunk *c = h->rover ? chunk_at(h->rover) : h->start;
     while (chunk_is_used(c) && !chunk_is_end(c)) c = chunk_next(c); /* first free at the rover */
     link from = chunk_is_end(c) ? end : chunk_link(c);
-    chunk *found = fit_first(h, from, end, size);
-    return found ? found : fit_first(h, links_of(end)[0], from, size); /* wrap around once */
+    chunk *found = fit_first(from, end, size);
+    return found ? found : fit_first(links_of(end)[0], from, size); /* wrap around once */
 }
 
 static chunk *fit_best(heap *h, uint32_t size) {
@@ -181,7 +176,7 @@ static HOT chunk *index_take(heap *h, uint32_t size) {
 #if TAGALLOC_ALL_POLICIES
     chunk *c;
     switch (h->policy) {
-    case TAGALLOC_FIT_FIRST: c = fit_first(h, h->bins[0][0], bin_link(h, 0), size); break;
+    case TAGALLOC_FIT_FIRST: c = fit_first(h->bins[0][0], bin_link(h, 0), size); break;
     case TAGALLOC_FIT_NEXT: c = fit_next(h, size); break;
     case TAGALLOC_FIT_BEST: c = fit_best(h, size); break;
     default: return take_segregated(h, size);

@@ -62,7 +62,7 @@ size_t tagalloc_index_walk_from(size_t skip, tagalloc_index_entry *out, size_t m
     if (!h->start) return 0;
     uint32_t most = (uint32_t)(h->end - h->start) / CHUNK_MIN; /* a broken link cannot loop */
     for (uint32_t bin = 0; bin < BIN_COUNT; bin++) {
-        link end = chunk_link((chunk *)h->bins[bin] - TAG_BYTES);
+        link end = bin_link(h, bin);
         uint32_t left = most;
         for (link l = h->bins[bin][0]; l && l != end && left--; l = chunk_links(chunk_at(l))[0])
             entry_put(h, out, skip, max, &n, bin, bin, chunk_at(l));

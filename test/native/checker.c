@@ -35,7 +35,7 @@ static void expect(int invariant, const char *what) {
 static chunk *chunk_of(void *payload) { return chunk_from_payload(payload); }
 
 /* The link of a bin's sentinel: what an empty list's links and a one-chunk list's chunk hold. */
-static link sentinel(uint32_t bin) { return chunk_link((chunk *)the_heap.bins[bin] - TAG_BYTES); }
+static link sentinel(uint32_t bin) { return bin_link(&the_heap, bin); }
 
 int main(void) {
     /* [victim][small][b][bin chunk][d][top]: freeing a puts it on a bin, the 100-byte request
