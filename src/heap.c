@@ -42,7 +42,10 @@ static bool heap_ready(heap *h) { return h->start || heap_start(h); }
 
 /* Every allocation call starts with no error and no events. */
 static void call_begin(heap *h) {
-    event_clear();
+#if TAGALLOC_EVENTS
+    if (!h->nested) event_clear();
+    h->nested = false;
+#endif
     h->last_error = TAGALLOC_ERR_NONE;
 }
 
@@ -73,7 +76,7 @@ static void note_merge(heap *h, chunk *a, chunk *b, uint32_t size) {
 
 /* Turns used chunk c free, merges it with free neighbours (immediate mode) and indexes it;
  * merged with the victim, it is the victim. The tags are written once, for the merged chunk. */
-static chunk *release(heap *h, chunk *c) {
+static HOT chunk *release(heap *h, chunk *c) {
     link victim = h->victim;
     uint32_t size = chunk_size(c);
     h->in_use -= size;
@@ -103,6 +106,19 @@ static chunk *release(heap *h, chunk *c) {
     return c;
 }
 
+/* Frees used chunk c from inside another call (realloc, aligned_alloc, shrink). Where free
+ * inlines release (the fast paths) this goes through free, so that release's code exists once,
+ * and keeps the events this call has recorded so far; elsewhere release is a call anyway. */
+static void release_inside(heap *h, chunk *c) {
+#if TAGALLOC_FAST_PATHS
+    h->nested = TAGALLOC_EVENTS;
+    tagalloc_free(chunk_payload(c));
+#else
+    event_record(TAGALLOC_EVENT_FREE, c, chunk_size(c));
+    release(h, c);
+#endif
+}
+
 /* Gives the tail of used chunk c beyond `size` bytes back to the heap, when it can be a chunk. */
 static void shrink(heap *h, chunk *c, uint32_t size) {
     uint32_t have = chunk_size(c);
@@ -111,7 +127,7 @@ static void shrink(heap *h, chunk *c, uint32_t size) {
     chunk *tail = c + size;
     *chunk_head(tail) = (have - size) | TAG_USED | TAG_PREV_USED;
     event_record(TAGALLOC_EVENT_SPLIT, tail, have - size);
-    release(h, tail);
+    release_inside(h, tail);
 }
 
 /* One pass over the heap merging every run of touching free chunks (deferred coalescing). */
@@ -178,7 +194,9 @@ static bool is_small(const heap *h, uint32_t size) {
 
 /* A used chunk of at least `size` bytes, or NULL. */
 static chunk *heap_allocate(heap *h, uint32_t size) {
+    link victim = h->victim;
     chunk *c = index_take(h, size);
+    bool was_victim = TAGALLOC_VICTIM && c && chunk_link(c) == victim; /* its rest stays it */
     if (!c && heap_is_deferred(h) && h->loose) { /* deferred: merge on demand, then grow */
         merge_all(h);
         c = index_take(h, size);
@@ -204,7 +222,8 @@ static chunk *heap_allocate(heap *h, uint32_t size) {
     if (rest) {
         chunk_set(rest, left, false);
         event_record(TAGALLOC_EVENT_SPLIT, rest, left);
-        index_hold(h, rest); /* heads in place first: index_hold asks whether rest is the top */
+        if (was_victim) h->victim = chunk_link(rest);
+        else index_hold(h, rest); /* heads in place first: it asks whether rest is the top */
     }
     if (TAGALLOC_ALL_POLICIES) h->rover = chunk_link(chunk_next(c)); /* the rest, or the next */
     return c;
@@ -261,6 +280,37 @@ __attribute__((noinline)) static chunk *chunk_verified(heap *h, const void *payl
 #define chunk_verified chunk_verify
 #endif
 
+/* A request of an exact class whose bin is empty, cut from the victim where take_segregated
+ * would choose it (no non-empty class between): the split of heap_allocate without the index. */
+static HOT chunk *carve_victim(heap *h, uint32_t size) {
+    if (!h->victim) return 0;
+    chunk *v = chunk_at(h->victim), *c;
+    uint32_t have = chunk_size(v), left = have - size;
+    if (have < size + CHUNK_MIN) return 0;
+    uint32_t above = bin_at_or_above(h, size / ALIGN + 1);
+    if (above && bin_of(have) > above) return 0;
+    if (size < SMALL_CHUNK) { /* [victim][small]: the victim stays where it is */
+        c = v + left;
+        *chunk_head(c) = size | TAG_USED;
+        *chunk_head(c + size) |= TAG_PREV_USED;
+        chunk_set(v, left, false);
+        event_record(TAGALLOC_EVENT_PLACE, c, size);
+        event_record(TAGALLOC_EVENT_SPLIT, v, left);
+    } else { /* [large][victim]: the victim moves up */
+        c = v;
+        chunk_set(c, size, true);
+        chunk *rest = c + size;
+        *chunk_head(rest) = left | TAG_PREV_USED;
+        *chunk_foot(rest) = left;
+        h->victim = chunk_link(rest);
+        event_record(TAGALLOC_EVENT_PLACE, c, size);
+        event_record(TAGALLOC_EVENT_SPLIT, rest, left);
+    }
+    h->in_use += size;
+    if (TAGALLOC_ALL_POLICIES) h->rover = chunk_link(c + size);
+    return c;
+}
+
 TAGALLOC_EXPORT(tagalloc_malloc) void *tagalloc_malloc(size_t request) {
     heap *h = &the_heap;
     call_begin(h);
@@ -275,6 +325,8 @@ TAGALLOC_EXPORT(tagalloc_malloc) void *tagalloc_malloc(size_t request) {
         h->in_use += size;
         event_record(TAGALLOC_EVENT_PLACE, c, size);
         if (TAGALLOC_ALL_POLICIES) h->rover = chunk_link(c + size);
+    } else if (TAGALLOC_FAST_PATHS && TAGALLOC_VICTIM && heap_is_segregated(h) &&
+               size < BIN_EXACT_BYTES && (c = carve_victim(h, size))) {
     } else if (!(c = heap_allocate(h, size))) {
         return refuse(h, TAGALLOC_ERR_OUT_OF_MEMORY, 0);
     }
@@ -294,17 +346,7 @@ TAGALLOC_EXPORT(tagalloc_free) void tagalloc_free(void *payload) {
 #if TAGALLOC_DEBUG >= 2
     __builtin_memset(payload, 0xdf, size - TAG_BYTES); /* use after free reads junk */
 #endif
-    chunk *next = c + size;
-    if (TAGALLOC_FAST_PATHS && chunk_is_prev_used(c) && chunk_is_used(next) &&
-        !heap_is_deferred(h)) { /* no merge */
-        *chunk_head(c) = size | TAG_PREV_USED;
-        *chunk_foot(c) = size;
-        *chunk_head(next) &= ~TAG_PREV_USED;
-        h->in_use -= size;
-        index_insert(h, c);
-    } else {
-        release(h, c);
-    }
+    release(h, c);
     TAGALLOC_CHECK_HEAP();
 }
 
@@ -368,7 +410,7 @@ TAGALLOC_EXPORT(tagalloc_realloc) void *tagalloc_realloc(void *payload, size_t r
         if (!moved) return refuse(h, TAGALLOC_ERR_OUT_OF_MEMORY, 0);
         uint32_t keep = chunk_size(c) < size ? chunk_size(c) : size;
         __builtin_memcpy(chunk_payload(moved), payload, keep - TAG_BYTES);
-        release(h, c);
+        release_inside(h, c);
         c = moved;
     }
     note_peak(h);
@@ -398,7 +440,7 @@ void *tagalloc_aligned_alloc(size_t alignment, size_t request) {
         chunk_set(c, gap, true); /* [gap][aligned chunk] -> the gap goes back as a free chunk */
         chunk *aligned = c + gap;
         *chunk_head(aligned) = (have - gap) | TAG_USED | TAG_PREV_USED;
-        release(h, c);
+        release_inside(h, c);
         c = aligned;
     }
     shrink(h, c, chunk_size_for(request));

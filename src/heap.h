@@ -115,6 +115,8 @@ typedef struct heap {
     link victim;        /* segregated: a free chunk held off the bins for the next split (or 0) */
     int policy, coalescing, last_error;
     bool loose;         /* deferred mode: some free chunks may touch */
+    bool nested;        /* the next call comes from inside one (release_inside): it keeps
+                         * that call's events */
     uint32_t summary;   /* bit w: bitmap[w] != 0 */
     uint32_t bitmap[BIN_WORDS]; /* bit b: bins[b] is non-empty (segregated policy) */
     link bins[BIN_COUNT][2];    /* each list's sentinel: [0] its first chunk, [1] its last.

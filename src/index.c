@@ -86,7 +86,7 @@ static HOT void index_remove(heap *h, chunk *c) {
 }
 
 /* The first non-empty bin at or above `bin`, or 0 for none. */
-static uint32_t bin_at_or_above(const heap *h, uint32_t bin) {
+static HOT uint32_t bin_at_or_above(const heap *h, uint32_t bin) {
     if (bin >= BIN_COUNT) return 0;
     uint32_t word = bin / 32, bits = h->bitmap[word] & (~0u << (bin % 32));
     if (!bits) {
@@ -128,16 +128,18 @@ static HOT chunk *take_segregated(heap *h, uint32_t size) {
         uint32_t bin = bin_of(size);
         link from = h->bins[bin][0]; /* an exact class's first chunk fits: one probe */
         chunk *c = fit_in_class(h, bin, &from, size, OWN_CLASS_PROBES);
-        if (c) return list_unlink(h, c);
-        uint32_t above = bin_at_or_above(h, bin + 1); /* any chunk in a higher class fits */
-        chunk *victim = TAGALLOC_VICTIM && h->victim ? probe(chunk_at(h->victim)) : 0;
-        uint32_t have = victim ? chunk_size(victim) : 0;
-        if (have >= size && (!above || bin_of(have) <= above)) {
-            h->victim = 0;
-            return victim;
+        if (!c) {
+            uint32_t above = bin_at_or_above(h, bin + 1); /* any chunk in a higher class fits */
+            chunk *victim = TAGALLOC_VICTIM && h->victim ? probe(chunk_at(h->victim)) : 0;
+            uint32_t have = victim ? chunk_size(victim) : 0;
+            if (have >= size && (!above || bin_of(have) <= above)) {
+                h->victim = 0;
+                return victim;
+            }
+            c = above ? probe(chunk_at(h->bins[above][0]))
+                      : fit_in_class(h, bin, &from, size, UINT32_MAX); /* the rest of the class */
         }
-        if (above) return list_unlink(h, probe(chunk_at(h->bins[above][0])));
-        if ((c = fit_in_class(h, bin, &from, size, UINT32_MAX))) return list_unlink(h, c);
+        if (c) return list_unlink(h, c);
     }
     chunk *top = chunk_is_prev_used(h->end) ? 0 : chunk_prev(h->end); /* the last resort, */
     return top && chunk_size(probe(top)) >= size ? top : 0;              /* never on a list */
