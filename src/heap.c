@@ -75,34 +75,39 @@ static void note_merge(heap *h, chunk *a, chunk *b, uint32_t size) {
 }
 
 /* Turns used chunk c free, merges it with free neighbours (immediate mode) and indexes it;
- * merged with the victim, it is the victim. The tags are written once, for the merged chunk. */
+ * merged with the victim, it is the victim; merged with the top, the top. The tags are read
+ * before any store and written once, for the merged chunk. */
 static HOT chunk *release(heap *h, chunk *c) {
-    link victim = h->victim;
-    uint32_t size = chunk_size(c);
-    h->in_use -= size;
-    chunk *next = c + size;
+    uint32_t head = *chunk_head(c), freed = head & ~TAG_FLAGS, size = freed;
+    uint32_t next_head = *chunk_head(c + size);
+    bool victim = false; /* merged with the victim */
     if (heap_is_deferred(h)) {
         h->loose = true;
     } else {
-        if (!chunk_is_used(next)) { /* [this][free] -> [this + next] */
-            index_remove(h, next);
-            size += chunk_size(next);
+        if (!(next_head & TAG_USED)) { /* [this][free] -> [this + next] */
+            chunk *next = c + size;
+            victim = index_remove(h, next);
+            size += next_head & ~TAG_FLAGS;
             note_merge(h, c, next, size);
         }
-        if (!chunk_is_prev_used(c)) { /* [free][this] -> [prev + this] */
+        if (!(head & TAG_PREV_USED)) { /* [free][this] -> [prev + this] */
             chunk *prev = chunk_prev(c);
-            *chunk_head(c) &= ~TAG_USED; /* c's head stays behind reading free: freeing it
-                                          * again is a double free, not a corruption */
-            index_remove(h, prev);
+            *chunk_head(c) = head & ~TAG_USED; /* c's head stays behind reading free: freeing
+                                                * it again is a double free, not a corruption */
+            victim |= index_remove(h, prev);
             size += chunk_size(prev);
             note_merge(h, prev, c, size);
             c = prev;
+            head = *chunk_head(prev);
         }
     }
-    chunk_set(c, size, false);
-    chunk_set_prev_used(c + size, false);
-    if (TAGALLOC_VICTIM && victim != h->victim) index_hold(h, c); /* the victim grew */
-    else index_insert(h, c);
+    *chunk_head(c) = size | (head & TAG_PREV_USED);
+    *(tag *)(c + size - TAG_BYTES) = size;
+    *chunk_head(c + size) &= ~TAG_PREV_USED;
+    h->in_use -= freed;
+    if (heap_is_segregated(h) && c + size == h->end) return c; /* the top: on no list */
+    if (TAGALLOC_VICTIM && victim) h->victim = chunk_link(c);
+    else index_link(h, c, size);
     return c;
 }
 
@@ -280,29 +285,36 @@ __attribute__((noinline)) static chunk *chunk_verified(heap *h, const void *payl
 #define chunk_verified chunk_verify
 #endif
 
-/* A request of an exact class whose bin is empty, cut from the victim where take_segregated
- * would choose it (no non-empty class between): the split of heap_allocate without the index. */
-static HOT chunk *carve_victim(heap *h, uint32_t size) {
-    if (!h->victim) return 0;
-    chunk *v = chunk_at(h->victim), *c;
+/* A request cut from the victim or the top where heap_allocate would cut it, without the index:
+ * from the victim when no bin could serve first (no bin at all, or an exact class's request
+ * with no non-empty class between it and the victim's; malloc has found its own bin empty),
+ * from the top when there is neither a victim nor a bin. The same split as heap_allocate's. */
+static HOT chunk *carve(heap *h, uint32_t size) {
+    bool top = !h->victim;
+    if (top && (h->summary || chunk_is_prev_used(h->end))) return 0;
+    chunk *v = top ? chunk_prev(h->end) : chunk_at(h->victim), *c;
     uint32_t have = chunk_size(v), left = have - size;
     if (have < size + CHUNK_MIN) return 0;
-    uint32_t above = bin_at_or_above(h, size / ALIGN + 1);
-    if (above && bin_of(have) > above) return 0;
-    if (size < SMALL_CHUNK) { /* [victim][small]: the victim stays where it is */
+    if (!top && h->summary) {
+        if (size >= BIN_EXACT_BYTES) return 0; /* its own class may hold a fit */
+        uint32_t above = bin_at_or_above(h, size / ALIGN + 1);
+        if (above && bin_of(have) > above) return 0;
+    }
+    if (size < SMALL_CHUNK) { /* [v][small]: v stays where it is, and is (or becomes) the victim */
         c = v + left;
         *chunk_head(c) = size | TAG_USED;
         *chunk_head(c + size) |= TAG_PREV_USED;
         chunk_set(v, left, false);
+        h->victim = chunk_link(v);
         event_record(TAGALLOC_EVENT_PLACE, c, size);
         event_record(TAGALLOC_EVENT_SPLIT, v, left);
-    } else { /* [large][victim]: the victim moves up */
+    } else { /* [large][v]: the rest moves up, still the victim or the top */
         c = v;
         chunk_set(c, size, true);
         chunk *rest = c + size;
         *chunk_head(rest) = left | TAG_PREV_USED;
         *chunk_foot(rest) = left;
-        h->victim = chunk_link(rest);
+        if (!top) h->victim = chunk_link(rest);
         event_record(TAGALLOC_EVENT_PLACE, c, size);
         event_record(TAGALLOC_EVENT_SPLIT, rest, left);
     }
@@ -326,7 +338,7 @@ TAGALLOC_EXPORT(tagalloc_malloc) void *tagalloc_malloc(size_t request) {
         event_record(TAGALLOC_EVENT_PLACE, c, size);
         if (TAGALLOC_ALL_POLICIES) h->rover = chunk_link(c + size);
     } else if (TAGALLOC_FAST_PATHS && TAGALLOC_VICTIM && heap_is_segregated(h) &&
-               size < BIN_EXACT_BYTES && (c = carve_victim(h, size))) {
+               (c = carve(h, size))) {
     } else if (!(c = heap_allocate(h, size))) {
         return refuse(h, TAGALLOC_ERR_OUT_OF_MEMORY, 0);
     }

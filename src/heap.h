@@ -187,7 +187,8 @@ static inline uint32_t chunk_size_for(size_t request) {
 
 #if defined(TAGALLOC_CORE) /* src/tagalloc.c: the core is one translation unit */
 static void index_insert(heap *h, chunk *c);
-static void index_remove(heap *h, chunk *c);
+static bool index_remove(heap *h, chunk *c);       /* true: c was the victim */
+static void index_link(heap *h, chunk *c, uint32_t size); /* c is free, not the top */
 static void index_hold(heap *h, chunk *c);        /* the rest of a split: kept for the next
                                                    * request */
 static chunk *index_take(heap *h, uint32_t size); /* a free chunk of at least size, by policy,

@@ -53,10 +53,10 @@ static bool is_top(const heap *h, chunk *c) {
     return heap_is_segregated(h) && c + chunk_size(c) == h->end;
 }
 
-static HOT void index_insert(heap *h, chunk *c) {
-    if (is_top(h, c)) return;
+/* Puts free chunk c, `size` bytes and not the top, on its list. */
+static HOT void index_link(heap *h, chunk *c, uint32_t size) {
     if (heap_is_segregated(h)) {
-        uint32_t bin = bin_of(chunk_size(c));
+        uint32_t bin = bin_of(size);
         list_link_after(bin_link(h, bin), c); /* newest first: LIFO reuse is warm */
         h->bitmap[bin / 32] |= 1u << (bin % 32);
         h->summary |= 1u << (bin / 32);
@@ -68,6 +68,10 @@ static HOT void index_insert(heap *h, chunk *c) {
     list_link_after(prev, c);
 }
 
+static HOT void index_insert(heap *h, chunk *c) {
+    if (!is_top(h, c)) index_link(h, c, chunk_size(c));
+}
+
 __attribute__((noinline)) static void index_hold(heap *h, chunk *c) {
     if (!TAGALLOC_VICTIM || !heap_is_segregated(h)) {
         index_insert(h, c);
@@ -77,12 +81,13 @@ __attribute__((noinline)) static void index_hold(heap *h, chunk *c) {
     }
 }
 
-static HOT void index_remove(heap *h, chunk *c) {
+static HOT bool index_remove(heap *h, chunk *c) {
     if (TAGALLOC_VICTIM && h->victim == chunk_link(c)) {
         h->victim = 0;
-        return;
+        return true;
     }
     if (!is_top(h, c)) list_unlink(h, c);
+    return false;
 }
 
 /* The first non-empty bin at or above `bin`, or 0 for none. */
