@@ -72,7 +72,7 @@ static HOT void index_insert(heap *h, chunk *c) {
     if (!is_top(h, c)) index_link(h, c, chunk_size(c));
 }
 
-__attribute__((noinline)) static void index_hold(heap *h, chunk *c) {
+static HOT void index_hold(heap *h, chunk *c) {
     if (!TAGALLOC_VICTIM || !heap_is_segregated(h)) {
         index_insert(h, c);
     } else if (!is_top(h, c)) {
