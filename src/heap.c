@@ -272,9 +272,10 @@ static HOT chunk *chunk_verify(heap *h, const void *payload) {
     return c;
 }
 
-/* The fast paths below are the common cases of heap_allocate and release, written out where
- * they are called so that malloc and free cost no call: a request served whole from its exact
- * size class, and a free with no free neighbour. Everything else takes the general path. */
+/* The fast paths below are the common cases of heap_allocate, written out in malloc so that
+ * they cost no call: a request served whole from its exact size class, and one cut from the
+ * victim or the top. (free has the whole of release inlined.) Everything else takes the general
+ * path. */
 
 #if TAGALLOC_FAST_PATHS
 /* chunk_verify as a call: free inlines the check, realloc and usable_size share this copy. */
