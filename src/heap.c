@@ -42,7 +42,10 @@ static bool heap_ready(heap *h) { return h->start || heap_start(h); }
 
 /* Every allocation call starts with no error and no events. */
 static void call_begin(heap *h) {
-    event_clear();
+#if TAGALLOC_EVENTS
+    if (!h->nested) event_clear();
+    h->nested = false;
+#endif
     h->last_error = TAGALLOC_ERR_NONE;
 }
 
@@ -72,35 +75,53 @@ static void note_merge(heap *h, chunk *a, chunk *b, uint32_t size) {
 }
 
 /* Turns used chunk c free, merges it with free neighbours (immediate mode) and indexes it;
- * merged with the victim, it is the victim. The tags are written once, for the merged chunk. */
-static chunk *release(heap *h, chunk *c) {
-    link victim = h->victim;
-    uint32_t size = chunk_size(c);
-    h->in_use -= size;
-    chunk *next = c + size;
+ * merged with the victim, it is the victim; merged with the top, the top. The tags are read
+ * before any store and written once, for the merged chunk. */
+static HOT chunk *release(heap *h, chunk *c) {
+    uint32_t head = *chunk_head(c), freed = head & ~TAG_FLAGS, size = freed;
+    uint32_t next_head = *chunk_head(c + size);
+    bool victim = false; /* merged with the victim */
     if (heap_is_deferred(h)) {
         h->loose = true;
     } else {
-        if (!chunk_is_used(next)) { /* [this][free] -> [this + next] */
-            index_remove(h, next);
-            size += chunk_size(next);
+        if (!(next_head & TAG_USED)) { /* [this][free] -> [this + next] */
+            chunk *next = c + size;
+            victim = index_remove(h, next);
+            size += next_head & ~TAG_FLAGS;
             note_merge(h, c, next, size);
         }
-        if (!chunk_is_prev_used(c)) { /* [free][this] -> [prev + this] */
+        if (!(head & TAG_PREV_USED)) { /* [free][this] -> [prev + this] */
             chunk *prev = chunk_prev(c);
-            *chunk_head(c) &= ~TAG_USED; /* c's head stays behind reading free: freeing it
-                                          * again is a double free, not a corruption */
-            index_remove(h, prev);
+            *chunk_head(c) = head & ~TAG_USED; /* c's head stays behind reading free: freeing
+                                                * it again is a double free, not a corruption */
+            victim |= index_remove(h, prev);
             size += chunk_size(prev);
             note_merge(h, prev, c, size);
             c = prev;
+            head = *chunk_head(prev);
         }
     }
-    chunk_set(c, size, false);
-    chunk_set_prev_used(c + size, false);
-    if (TAGALLOC_VICTIM && victim != h->victim) index_hold(h, c); /* the victim grew */
-    else index_insert(h, c);
+    *chunk_head(c) = size | (head & TAG_PREV_USED);
+    *(tag *)(c + size - TAG_BYTES) = size;
+    *chunk_head(c + size) &= ~TAG_PREV_USED;
+    h->in_use -= freed;
+    if (heap_is_segregated(h) && c + size == h->end) return c; /* the top: on no list */
+    if (TAGALLOC_VICTIM && victim) h->victim = chunk_link(c);
+    else index_link(h, c, size);
     return c;
+}
+
+/* Frees used chunk c from inside another call (realloc, aligned_alloc, shrink). Where free
+ * inlines release (the fast paths) this goes through free, so that release's code exists once,
+ * and keeps the events this call has recorded so far; elsewhere release is a call anyway. */
+static void release_inside(heap *h, chunk *c) {
+#if TAGALLOC_FAST_PATHS
+    h->nested = TAGALLOC_EVENTS;
+    tagalloc_free(chunk_payload(c));
+#else
+    event_record(TAGALLOC_EVENT_FREE, c, chunk_size(c));
+    release(h, c);
+#endif
 }
 
 /* Gives the tail of used chunk c beyond `size` bytes back to the heap, when it can be a chunk. */
@@ -111,7 +132,7 @@ static void shrink(heap *h, chunk *c, uint32_t size) {
     chunk *tail = c + size;
     *chunk_head(tail) = (have - size) | TAG_USED | TAG_PREV_USED;
     event_record(TAGALLOC_EVENT_SPLIT, tail, have - size);
-    release(h, tail);
+    release_inside(h, tail);
 }
 
 /* One pass over the heap merging every run of touching free chunks (deferred coalescing). */
@@ -178,7 +199,9 @@ static bool is_small(const heap *h, uint32_t size) {
 
 /* A used chunk of at least `size` bytes, or NULL. */
 static chunk *heap_allocate(heap *h, uint32_t size) {
+    link victim = h->victim;
     chunk *c = index_take(h, size);
+    bool was_victim = TAGALLOC_VICTIM && c && chunk_link(c) == victim; /* its rest stays it */
     if (!c && heap_is_deferred(h) && h->loose) { /* deferred: merge on demand, then grow */
         merge_all(h);
         c = index_take(h, size);
@@ -204,7 +227,8 @@ static chunk *heap_allocate(heap *h, uint32_t size) {
     if (rest) {
         chunk_set(rest, left, false);
         event_record(TAGALLOC_EVENT_SPLIT, rest, left);
-        index_hold(h, rest); /* heads in place first: index_hold asks whether rest is the top */
+        if (was_victim) h->victim = chunk_link(rest);
+        else index_hold(h, rest); /* heads in place first: it asks whether rest is the top */
     }
     if (TAGALLOC_ALL_POLICIES) h->rover = chunk_link(chunk_next(c)); /* the rest, or the next */
     return c;
@@ -248,9 +272,10 @@ static HOT chunk *chunk_verify(heap *h, const void *payload) {
     return c;
 }
 
-/* The fast paths below are the common cases of heap_allocate and release, written out where
- * they are called so that malloc and free cost no call: a request served whole from its exact
- * size class, and a free with no free neighbour. Everything else takes the general path. */
+/* The fast paths below are the common cases of heap_allocate, written out in malloc so that
+ * they cost no call: a request served whole from its exact size class, and one cut from the
+ * victim or the top. (free has the whole of release inlined.) Everything else takes the general
+ * path. */
 
 #if TAGALLOC_FAST_PATHS
 /* chunk_verify as a call: free inlines the check, realloc and usable_size share this copy. */
@@ -260,6 +285,44 @@ __attribute__((noinline)) static chunk *chunk_verified(heap *h, const void *payl
 #else
 #define chunk_verified chunk_verify
 #endif
+
+/* A request cut from the victim or the top where heap_allocate would cut it, without the index:
+ * from the victim when no bin could serve first (no bin at all, or an exact class's request
+ * with no non-empty class between it and the victim's; malloc has found its own bin empty),
+ * from the top when there is neither a victim nor a bin. The same split as heap_allocate's. */
+static HOT chunk *carve(heap *h, uint32_t size) {
+    bool top = !h->victim;
+    if (top && (h->summary || chunk_is_prev_used(h->end))) return 0;
+    chunk *v = top ? chunk_prev(h->end) : chunk_at(h->victim), *c;
+    uint32_t have = chunk_size(v), left = have - size;
+    if (have < size + CHUNK_MIN) return 0;
+    if (!top && h->summary) {
+        if (size >= BIN_EXACT_BYTES) return 0; /* its own class may hold a fit */
+        uint32_t above = bin_at_or_above(h, size / ALIGN + 1);
+        if (above && bin_of(have) > above) return 0;
+    }
+    if (size < SMALL_CHUNK) { /* [v][small]: v stays where it is, and is (or becomes) the victim */
+        c = v + left;
+        *chunk_head(c) = size | TAG_USED;
+        *chunk_head(c + size) |= TAG_PREV_USED;
+        chunk_set(v, left, false);
+        h->victim = chunk_link(v);
+        event_record(TAGALLOC_EVENT_PLACE, c, size);
+        event_record(TAGALLOC_EVENT_SPLIT, v, left);
+    } else { /* [large][v]: the rest moves up, still the victim or the top */
+        c = v;
+        chunk_set(c, size, true);
+        chunk *rest = c + size;
+        *chunk_head(rest) = left | TAG_PREV_USED;
+        *chunk_foot(rest) = left;
+        if (!top) h->victim = chunk_link(rest);
+        event_record(TAGALLOC_EVENT_PLACE, c, size);
+        event_record(TAGALLOC_EVENT_SPLIT, rest, left);
+    }
+    h->in_use += size;
+    if (TAGALLOC_ALL_POLICIES) h->rover = chunk_link(c + size);
+    return c;
+}
 
 TAGALLOC_EXPORT(tagalloc_malloc) void *tagalloc_malloc(size_t request) {
     heap *h = &the_heap;
@@ -275,6 +338,8 @@ TAGALLOC_EXPORT(tagalloc_malloc) void *tagalloc_malloc(size_t request) {
         h->in_use += size;
         event_record(TAGALLOC_EVENT_PLACE, c, size);
         if (TAGALLOC_ALL_POLICIES) h->rover = chunk_link(c + size);
+    } else if (TAGALLOC_FAST_PATHS && TAGALLOC_VICTIM && heap_is_segregated(h) &&
+               (c = carve(h, size))) {
     } else if (!(c = heap_allocate(h, size))) {
         return refuse(h, TAGALLOC_ERR_OUT_OF_MEMORY, 0);
     }
@@ -294,17 +359,7 @@ TAGALLOC_EXPORT(tagalloc_free) void tagalloc_free(void *payload) {
 #if TAGALLOC_DEBUG >= 2
     __builtin_memset(payload, 0xdf, size - TAG_BYTES); /* use after free reads junk */
 #endif
-    chunk *next = c + size;
-    if (TAGALLOC_FAST_PATHS && chunk_is_prev_used(c) && chunk_is_used(next) &&
-        !heap_is_deferred(h)) { /* no merge */
-        *chunk_head(c) = size | TAG_PREV_USED;
-        *chunk_foot(c) = size;
-        *chunk_head(next) &= ~TAG_PREV_USED;
-        h->in_use -= size;
-        index_insert(h, c);
-    } else {
-        release(h, c);
-    }
+    release(h, c);
     TAGALLOC_CHECK_HEAP();
 }
 
@@ -368,7 +423,7 @@ TAGALLOC_EXPORT(tagalloc_realloc) void *tagalloc_realloc(void *payload, size_t r
         if (!moved) return refuse(h, TAGALLOC_ERR_OUT_OF_MEMORY, 0);
         uint32_t keep = chunk_size(c) < size ? chunk_size(c) : size;
         __builtin_memcpy(chunk_payload(moved), payload, keep - TAG_BYTES);
-        release(h, c);
+        release_inside(h, c);
         c = moved;
     }
     note_peak(h);
@@ -398,7 +453,7 @@ void *tagalloc_aligned_alloc(size_t alignment, size_t request) {
         chunk_set(c, gap, true); /* [gap][aligned chunk] -> the gap goes back as a free chunk */
         chunk *aligned = c + gap;
         *chunk_head(aligned) = (have - gap) | TAG_USED | TAG_PREV_USED;
-        release(h, c);
+        release_inside(h, c);
         c = aligned;
     }
     shrink(h, c, chunk_size_for(request));

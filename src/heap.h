@@ -115,6 +115,8 @@ typedef struct heap {
     link victim;        /* segregated: a free chunk held off the bins for the next split (or 0) */
     int policy, coalescing, last_error;
     bool loose;         /* deferred mode: some free chunks may touch */
+    bool nested;        /* the next call comes from inside one (release_inside): it keeps
+                         * that call's events */
     uint32_t summary;   /* bit w: bitmap[w] != 0 */
     uint32_t bitmap[BIN_WORDS]; /* bit b: bins[b] is non-empty (segregated policy) */
     link bins[BIN_COUNT][2];    /* each list's sentinel: [0] its first chunk, [1] its last.
@@ -185,7 +187,8 @@ static inline uint32_t chunk_size_for(size_t request) {
 
 #if defined(TAGALLOC_CORE) /* src/tagalloc.c: the core is one translation unit */
 static void index_insert(heap *h, chunk *c);
-static void index_remove(heap *h, chunk *c);
+static bool index_remove(heap *h, chunk *c);       /* true: c was the victim */
+static void index_link(heap *h, chunk *c, uint32_t size); /* c is free, not the top */
 static void index_hold(heap *h, chunk *c);        /* the rest of a split: kept for the next
                                                    * request */
 static chunk *index_take(heap *h, uint32_t size); /* a free chunk of at least size, by policy,

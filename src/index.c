@@ -53,10 +53,10 @@ static bool is_top(const heap *h, chunk *c) {
     return heap_is_segregated(h) && c + chunk_size(c) == h->end;
 }
 
-static HOT void index_insert(heap *h, chunk *c) {
-    if (is_top(h, c)) return;
+/* Puts free chunk c, `size` bytes and not the top, on its list. */
+static HOT void index_link(heap *h, chunk *c, uint32_t size) {
     if (heap_is_segregated(h)) {
-        uint32_t bin = bin_of(chunk_size(c));
+        uint32_t bin = bin_of(size);
         list_link_after(bin_link(h, bin), c); /* newest first: LIFO reuse is warm */
         h->bitmap[bin / 32] |= 1u << (bin % 32);
         h->summary |= 1u << (bin / 32);
@@ -68,7 +68,11 @@ static HOT void index_insert(heap *h, chunk *c) {
     list_link_after(prev, c);
 }
 
-__attribute__((noinline)) static void index_hold(heap *h, chunk *c) {
+static HOT void index_insert(heap *h, chunk *c) {
+    if (!is_top(h, c)) index_link(h, c, chunk_size(c));
+}
+
+static HOT void index_hold(heap *h, chunk *c) {
     if (!TAGALLOC_VICTIM || !heap_is_segregated(h)) {
         index_insert(h, c);
     } else if (!is_top(h, c)) {
@@ -77,16 +81,17 @@ __attribute__((noinline)) static void index_hold(heap *h, chunk *c) {
     }
 }
 
-static HOT void index_remove(heap *h, chunk *c) {
+static HOT bool index_remove(heap *h, chunk *c) {
     if (TAGALLOC_VICTIM && h->victim == chunk_link(c)) {
         h->victim = 0;
-        return;
+        return true;
     }
     if (!is_top(h, c)) list_unlink(h, c);
+    return false;
 }
 
 /* The first non-empty bin at or above `bin`, or 0 for none. */
-static uint32_t bin_at_or_above(const heap *h, uint32_t bin) {
+static HOT uint32_t bin_at_or_above(const heap *h, uint32_t bin) {
     if (bin >= BIN_COUNT) return 0;
     uint32_t word = bin / 32, bits = h->bitmap[word] & (~0u << (bin % 32));
     if (!bits) {
@@ -128,16 +133,18 @@ static HOT chunk *take_segregated(heap *h, uint32_t size) {
         uint32_t bin = bin_of(size);
         link from = h->bins[bin][0]; /* an exact class's first chunk fits: one probe */
         chunk *c = fit_in_class(h, bin, &from, size, OWN_CLASS_PROBES);
-        if (c) return list_unlink(h, c);
-        uint32_t above = bin_at_or_above(h, bin + 1); /* any chunk in a higher class fits */
-        chunk *victim = TAGALLOC_VICTIM && h->victim ? probe(chunk_at(h->victim)) : 0;
-        uint32_t have = victim ? chunk_size(victim) : 0;
-        if (have >= size && (!above || bin_of(have) <= above)) {
-            h->victim = 0;
-            return victim;
+        if (!c) {
+            uint32_t above = bin_at_or_above(h, bin + 1); /* any chunk in a higher class fits */
+            chunk *victim = TAGALLOC_VICTIM && h->victim ? probe(chunk_at(h->victim)) : 0;
+            uint32_t have = victim ? chunk_size(victim) : 0;
+            if (have >= size && (!above || bin_of(have) <= above)) {
+                h->victim = 0;
+                return victim;
+            }
+            c = above ? probe(chunk_at(h->bins[above][0]))
+                      : fit_in_class(h, bin, &from, size, UINT32_MAX); /* the rest of the class */
         }
-        if (above) return list_unlink(h, probe(chunk_at(h->bins[above][0])));
-        if ((c = fit_in_class(h, bin, &from, size, UINT32_MAX))) return list_unlink(h, c);
+        if (c) return list_unlink(h, c);
     }
     chunk *top = chunk_is_prev_used(h->end) ? 0 : chunk_prev(h->end); /* the last resort, */
     return top && chunk_size(probe(top)) >= size ? top : 0;              /* never on a list */

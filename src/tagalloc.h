@@ -32,8 +32,9 @@
 #define TAGALLOC_TRAP_ON_MISUSE 0 /* 1 makes the default error handler trap (libc drop-ins) */
 #endif
 #ifndef TAGALLOC_FAST_PATHS
-#define TAGALLOC_FAST_PATHS 1 /* 0 leaves out malloc's, free's and realloc's fast paths: the same
-                               * heap and results, fewer bytes (libtagalloc-small.a) */
+#define TAGALLOC_FAST_PATHS 1 /* 0 leaves out malloc's and realloc's fast paths and free's inlined
+                               * release: the same heap and results, fewer bytes
+                               * (libtagalloc-small.a) */
 #endif
 #ifndef TAGALLOC_VICTIM
 #define TAGALLOC_VICTIM 1 /* 0 leaves out segregated fit's victim (index.c): fewer bytes, slower

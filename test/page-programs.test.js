@@ -46,12 +46,15 @@ function shown(page) {
   }));
 }
 
-/** Resolves once the page has replayed every call the program has sent. */
+/** Resolves once the page has replayed every call the program has sent and, the program being
+ * held, every call it will make before Play. */
 function caughtUp(page) {
   return page.waitForFunction(() => {
-    const [, replayed, sent] = document.querySelector('#program-status').textContent
-      .match(/: ([\d,]+) \/ ([\d,]+) calls/) ?? [];
-    return replayed !== undefined && replayed === sent;
+    const status = document.querySelector('#program-status');
+    const [, replayed, sent] = status.textContent.match(/: ([\d,]+) \/ ([\d,]+) calls/) ?? [];
+    // every call the held program makes has arrived (the last batch is sent as it stops)
+    return replayed !== undefined && replayed === sent &&
+      status.dataset.calls === status.dataset.released;
   });
 }
 

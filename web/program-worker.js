@@ -39,17 +39,22 @@ self.onmessage = async ({ data: { module, name, args, files, control } }) => {
 
   r.beforeCall = () => {
     const made = r.calls;
+    // The call is claimed before RELEASED is read: a hold (RELEASED = MADE) that reads MADE
+    // after this lets it through, one that read it before stops it, so once the page holds,
+    // the program makes exactly RELEASED calls.
+    Atomics.store(words, MADE, made + 1);
     if (made >= Atomics.load(words, RELEASED)) {
+      Atomics.store(words, MADE, made);
       flush();
       for (;;) {
         const released = Atomics.load(words, RELEASED);
         if (made < released) break;
         Atomics.wait(words, RELEASED, released);
       }
+      Atomics.store(words, MADE, made + 1);
     } else if (made - sent.calls >= BATCH_CALLS || performance.now() - last > BATCH_MS) {
       flush();
     }
-    Atomics.store(words, MADE, made + 1);
   };
 
   const print = r.print.bind(r);

@@ -637,6 +637,10 @@ export class ProgramsView {
     this.#status(status + end);
     $('program-status').dataset.done = String(done);
     $('program-status').dataset.calls = String(run.calls);
+    // paused, the program makes exactly this many calls: shown once they have all arrived
+    if (this.#control) {
+      $('program-status').dataset.released = String(Atomics.load(this.#control, RELEASED));
+    }
     $('program-step').disabled = run.ended;
     $('program-play').disabled = run.ended;
     this.#showOutput();
