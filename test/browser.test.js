@@ -2,18 +2,13 @@
 // downloaded browser): drive it through its controls and check that what it draws is the heap.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
-import { startServer } from '../web/serve.js';
 import { createHeap, loadModule } from '../wasm/index.js';
 import { parseTrace, Replayer } from '../web/trace.js';
+import { launch, TRACES } from './helpers/page.js';
 
-const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
-const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
-const TRACES = fileURLToPath(new URL('../web/traces/', import.meta.url));
 // The README's screenshot is rewritten only by `npm run screenshot`; a test run leaves the tree
 // clean and writes its copy under build/.
 const SCREENSHOT = fileURLToPath(new URL(process.env.TAGALLOC_README_SCREENSHOT
@@ -21,42 +16,17 @@ const SCREENSHOT = fileURLToPath(new URL(process.env.TAGALLOC_README_SCREENSHOT
 const POLICIES = ['first-fit', 'next-fit', 'best-fit', 'segregated'];
 const MODES = ['immediate', 'deferred'];
 
-let server;
-let browser;
-
+let chromium;
 before(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`the browser tests need Chromium at ${CHROMIUM}: apt-get install chromium ` +
-      '(or set CHROMIUM to its path); they never download a browser');
-  }
-  if (!existsSync(`${TRACES}index.json`)) {
-    throw new Error('web/traces/ is missing: run bash build.sh web (npm test does)');
-  }
-  server = await startServer({ port: 0 });
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+  chromium = await launch();
 });
-
 after(async () => {
-  await browser?.close();
-  await server?.close();
+  await chromium?.close();
 });
 
 /** A fresh page on the server, collecting console errors, uncaught errors and failed loads. */
-async function open(t, hash = '') {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-  const problems = [];
-  page.on('console', (m) => {
-    if (m.type() === 'error') problems.push(`console.error: ${m.text()}`);
-  });
-  page.on('pageerror', (e) => problems.push(`uncaught: ${e.message}`));
-  page.on('requestfailed', (r) => problems.push(`failed to load ${r.url()}`));
-  page.on('response', (r) => {
-    if (r.status() >= 400) problems.push(`HTTP ${r.status()} for ${r.url()}`);
-  });
-  t.after(() => page.close());
-  await page.goto(server.url + hash);
-  await page.waitForSelector('body[data-ready="true"]');
-  return { page, problems };
+function open(t, hash = '') {
+  return chromium.open(t, { hash });
 }
 
 /** The chunks the page draws, from the list that mirrors its canvas. */
