@@ -58,6 +58,22 @@ function caughtUp(page) {
   });
 }
 
+/** Sets the Programs view's speed slider to step `step` (0: one call a second, 12: unpaced). */
+async function setSpeed(page, step) {
+  await page.fill('#program-speed', String(step));
+  await page.dispatchEvent('#program-speed', 'input');
+}
+
+/** Opens the Programs view and runs the bundled wordcount at speed step `speed`. */
+async function runWordcount(t, speed, { width } = {}) {
+  const { page, problems } = await session.open(t, { hash: '#programs', width });
+  await page.waitForSelector('#program-select option[value="wordcount"]', { state: 'attached' });
+  await page.selectOption('#program-select', 'wordcount');
+  await setSpeed(page, speed);
+  await page.click('#program-run');
+  return { page, problems };
+}
+
 /** Drops a file on the Programs view as a drag from the desktop would. */
 function drop(page, name, bytes) {
   return page.evaluate(({ name, data }) => {
@@ -94,13 +110,8 @@ test('a module without the recording library is refused in a sentence', async ()
 
 test('wordcount runs in the page: its output shows, its heap is drawn, and its trace goes to ' +
   'Compare', async (t) => {
-  const { page, problems } = await session.open(t, { hash: '#programs' });
-  await page.waitForSelector('#program-select option[value="wordcount"]', { state: 'attached' });
-  await page.selectOption('#program-select', 'wordcount');
+  const { page, problems } = await runWordcount(t, 0); // one call a second: still running
   assert.equal(await page.inputValue('#program-args'), 'LICENSE 10');
-  await page.fill('#program-speed', '0'); // one call a second: the replay is still running
-  await page.dispatchEvent('#program-speed', 'input');
-  await page.click('#program-run');
   await page.waitForSelector('#program-play:not([disabled])');
   await page.click('#program-play'); // pause
   await caughtUp(page);
@@ -117,8 +128,7 @@ test('wordcount runs in the page: its output shows, its heap is drawn, and its t
   assert.equal(stepped.calls, at + 2, 'Step lets one call of the program through');
   assert.ok(!stepped.output.includes('distinct'), 'the counts are printed after the words');
 
-  await page.fill('#program-speed', '12'); // as fast as the page goes
-  await page.dispatchEvent('#program-speed', 'input');
+  await setSpeed(page, 12); // as fast as the page goes
   await page.click('#program-play');
   await page.waitForSelector('#program-status[data-done="true"]', { timeout: 60_000 });
   const end = await shown(page);
@@ -160,8 +170,7 @@ test('a dropped module without the recording library gets a message; a dropped r
   assert.equal(await page.isDisabled('#program-compare'), true);
 
   await page.fill('#program-args', '4');
-  await page.fill('#program-speed', '12');
-  await page.dispatchEvent('#program-speed', 'input');
+  await setSpeed(page, 12);
   await drop(page, 'tree.wasm', readFileSync(`${PROGRAMS}tree.wasm`));
   await page.waitForSelector('#program-status[data-done="true"]', { timeout: 60_000 });
   const end = await shown(page);
@@ -179,8 +188,7 @@ test('a dropped module without the recording library gets a message; a dropped r
 test('axe-core finds no violations on the Programs view with a program\'s output and a ' +
   'message shown', async (t) => {
   const { page, problems } = await session.open(t, { hash: '#programs' });
-  await page.fill('#program-speed', '12');
-  await page.dispatchEvent('#program-speed', 'input');
+  await setSpeed(page, 12);
   await page.selectOption('#program-select', 'tree');
   await page.click('#program-run');
   await page.waitForSelector('#program-status[data-done="true"]', { timeout: 60_000 });
@@ -235,12 +243,8 @@ async (t) => {
     timeline.inUse.at(-1));
 
   for (const width of [390, 1024, 1440]) {
-    const { page, problems } = await session.open(t, { hash: '#programs', width });
-    await page.waitForSelector('#program-select option[value="wordcount"]', { state: 'attached' });
-    await page.selectOption('#program-select', 'wordcount');
-    await page.fill('#program-speed', '10'); // 2,000 calls a second: caught halfway
-    await page.dispatchEvent('#program-speed', 'input');
-    await page.click('#program-run');
+    // 2,000 calls a second: caught halfway
+    const { page, problems } = await runWordcount(t, 10, { width });
     await page.waitForFunction(() => Number(document.querySelector('#program-memory')
       .dataset.shown) > 400);
     await page.click('#program-play'); // pause
@@ -251,8 +255,7 @@ async (t) => {
       heap: timeline.heap[halfway.shown - 1], memory: timeline.memory[halfway.shown - 1] },
     'the chart follows the replay with the program\'s own values');
 
-    await page.fill('#program-speed', '12');
-    await page.dispatchEvent('#program-speed', 'input');
+    await setSpeed(page, 12);
     await page.click('#program-play');
     await page.waitForSelector('#program-status[data-done="true"]', { timeout: 60_000 });
     const end = await chart(page);
@@ -299,12 +302,7 @@ test('a paused program really stops: its calls and output stop growing while pau
   const run = await runProgram(await compileProgram(readFileSync(`${PROGRAMS}${p.file}`),
     'wordcount'), { name: 'wordcount', args: p.args, files });
 
-  const { page, problems } = await session.open(t, { hash: '#programs' });
-  await page.waitForSelector('#program-select option[value="wordcount"]', { state: 'attached' });
-  await page.selectOption('#program-select', 'wordcount');
-  await page.fill('#program-speed', '10'); // 2,000 calls a second
-  await page.dispatchEvent('#program-speed', 'input');
-  await page.click('#program-run');
+  const { page, problems } = await runWordcount(t, 10); // 2,000 calls a second
   await page.waitForFunction(() => Number(document.querySelector('#program-status')
     .dataset.calls) > 1000);
   await page.click('#program-play'); // pause
@@ -336,8 +334,7 @@ test('a paused program really stops: its calls and output stop growing while pau
   await page.click('#program-play');
   await page.waitForFunction((n) => Number(document.querySelector('#program-status')
     .dataset.calls) > n, paused.calls);
-  await page.fill('#program-speed', '12');
-  await page.dispatchEvent('#program-speed', 'input');
+  await setSpeed(page, 12);
   await page.waitForSelector('#program-status[data-done="true"]', { timeout: 60_000 });
   const end = await shown(page);
   assert.equal(end.calls, run.calls);
@@ -347,12 +344,7 @@ test('a paused program really stops: its calls and output stop growing while pau
 });
 
 test('Stop ends a running program: no more calls come, and what it did so far stays', async (t) => {
-  const { page, problems } = await session.open(t, { hash: '#programs' });
-  await page.waitForSelector('#program-select option[value="wordcount"]', { state: 'attached' });
-  await page.selectOption('#program-select', 'wordcount');
-  await page.fill('#program-speed', '9'); // 1,000 calls a second
-  await page.dispatchEvent('#program-speed', 'input');
-  await page.click('#program-run');
+  const { page, problems } = await runWordcount(t, 9); // 1,000 calls a second
   await page.waitForFunction(() => Number(document.querySelector('#program-status')
     .dataset.calls) > 200);
   await page.click('#program-stop');
