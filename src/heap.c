@@ -379,26 +379,28 @@ TAGALLOC_EXPORT(tagalloc_calloc) void *tagalloc_calloc(size_t count, size_t size
 /* Resizes used chunk c to `size` bytes without moving it, or returns false (nothing changed).
  * Growing takes the free chunk after c (from its bin, the victim or the top) or, when c is
  * last or next to a free last chunk, grows the heap first; what is beyond `size` goes back as
- * a free chunk. The fast path does the same to the top with two tag writes: no release. */
+ * a free chunk. The fast path grows into the top or the victim with two tag writes and leaves
+ * the rest where it was, the top or the victim: no release, no list. */
 static bool resize_in_place(heap *h, chunk *c, uint32_t size) {
     uint32_t have = chunk_size(c);
     chunk *next = c + have;
     if (have < size) {
-        bool next_free = !chunk_is_used(next);
+        bool next_free = !chunk_is_used(next), victim = false;
         if (!next_free || have + chunk_size(next) < size) {
             if ((next_free ? chunk_next(next) : next) != h->end) return false;
             next = heap_grow(h, size - have, 0); /* c is last: extend the heap */
             if (!next) return false;
         } else {
-            index_remove(h, next);
+            victim = index_remove(h, next);
         }
         uint32_t both = have + chunk_size(next), left = both - size;
-        if (TAGALLOC_FAST_PATHS && is_top(h, next) && left >= CHUNK_MIN) {
+        if (TAGALLOC_FAST_PATHS && (victim || is_top(h, next)) && left >= CHUNK_MIN) {
             h->in_use += size - have; /* [this][top] -> [this + part][rest of the top] */
             chunk_set(c, size, true);
             note_merge(h, c, next, size);
             *chunk_head(c + size) = left | TAG_PREV_USED;
             *chunk_foot(c + size) = left;
+            if (victim) h->victim = chunk_link(c + size);
             event_record(TAGALLOC_EVENT_SPLIT, c + size, left);
             return true;
         }
