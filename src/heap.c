@@ -425,6 +425,7 @@ TAGALLOC_EXPORT(tagalloc_realloc) void *tagalloc_realloc(void *payload, size_t r
     if (!resize_in_place(h, c, size)) {
         chunk *moved = heap_allocate(h, size);
         if (!moved) return refuse(h, TAGALLOC_ERR_OUT_OF_MEMORY, 0);
+        note_peak(h); /* both blocks are in use until the copy is made */
         uint32_t keep = chunk_size(c) < size ? chunk_size(c) : size;
         __builtin_memcpy(chunk_payload(moved), payload, keep - TAG_BYTES);
         release_inside(h, c);

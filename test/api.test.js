@@ -38,6 +38,19 @@ for (const { name, debug } of VARIANTS) {
     });
   }
 
+  test(`a realloc that moves counts both blocks in the peak (${name})`, async () => {
+    const heap = await fresh({ debug, policy: 'first-fit' }); // blocks in the order asked for
+    const chunk = (p) => heap.usableSize(p) + 4; // a used chunk: its head and its usable bytes
+    const a = heap.malloc(100);
+    const b = heap.malloc(100); // right after a: a cannot grow in place
+    const before = heap.stats().inUse;
+    assert.equal(before, chunk(a) + chunk(b));
+    const moved = heap.realloc(a, 1000);
+    assert.notEqual(moved, a, 'the block moved');
+    assert.equal(heap.stats().peakInUse, before + chunk(moved), 'old and new block at once');
+    assert.equal(heap.stats().inUse, chunk(b) + chunk(moved));
+  });
+
   describe(`random operations against a model (${name})`, () => {
     for (const policy of POLICIES) {
       for (const coalescing of COALESCING) {
