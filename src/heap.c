@@ -422,18 +422,17 @@ TAGALLOC_EXPORT(tagalloc_realloc) void *tagalloc_realloc(void *payload, size_t r
     if (!c) return 0;
     if (request > REQUEST_MAX) return refuse(h, TAGALLOC_ERR_OUT_OF_MEMORY, 0);
     uint32_t size = chunk_size_for(request);
-    if (!resize_in_place(h, c, size)) {
-        chunk *moved = heap_allocate(h, size);
-        if (!moved) return refuse(h, TAGALLOC_ERR_OUT_OF_MEMORY, 0);
-        note_peak(h); /* both blocks are in use until the copy is made */
+    bool in_place = resize_in_place(h, c, size);
+    chunk *moved = in_place ? c : heap_allocate(h, size);
+    if (!moved) return refuse(h, TAGALLOC_ERR_OUT_OF_MEMORY, 0);
+    note_peak(h); /* a block that moves: before the old one is freed, both are in use */
+    if (!in_place) {
         uint32_t keep = chunk_size(c) < size ? chunk_size(c) : size;
         __builtin_memcpy(chunk_payload(moved), payload, keep - TAG_BYTES);
         release_inside(h, c);
-        c = moved;
     }
-    note_peak(h);
     TAGALLOC_CHECK_HEAP();
-    return chunk_payload(c);
+    return chunk_payload(moved);
 }
 
 TAGALLOC_EXPORT(tagalloc_aligned_alloc)
