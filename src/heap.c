@@ -395,7 +395,7 @@ static bool resize_in_place(heap *h, chunk *c, uint32_t size) {
         }
         uint32_t both = have + chunk_size(next), left = both - size;
         if (TAGALLOC_FAST_PATHS && (victim || is_top(h, next)) && left >= CHUNK_MIN) {
-            h->in_use += size - have; /* [this][top] -> [this + part][rest of the top] */
+            h->in_use += size - have; /* [this][top or victim] -> [this + part][the rest] */
             chunk_set(c, size, true);
             note_merge(h, c, next, size);
             *chunk_head(c + size) = left | TAG_PREV_USED;
