@@ -199,15 +199,16 @@ static bool is_small(const heap *h, uint32_t size) {
 
 /* A used chunk of at least `size` bytes, or NULL. */
 static chunk *heap_allocate(heap *h, uint32_t size) {
-    link victim = h->victim;
-    chunk *c = index_take(h, size);
-    bool was_victim = TAGALLOC_VICTIM && c && chunk_link(c) == victim; /* its rest stays it */
-    if (!c && heap_is_deferred(h) && h->loose) { /* deferred: merge on demand, then grow */
-        merge_all(h);
-        c = index_take(h, size);
+    bool small = is_small(h, size), whole_class = false;
+    link victim;
+    chunk *c;
+    while (victim = h->victim, !(c = index_take(h, size, whole_class))) {
+        if (heap_is_deferred(h) && h->loose) merge_all(h); /* deferred: merge on demand */
+        else if ((c = heap_grow(h, size, small ? GROW_SMALL : 0))) break; /* the top */
+        else if (whole_class || !heap_is_segregated(h)) return 0; /* the others looked at all */
+        else whole_class = true; /* the heap cannot grow: every chunk of the class that may fit */
     }
-    bool small = is_small(h, size);
-    if (!c && !(c = heap_grow(h, size, small ? GROW_SMALL : 0))) return 0;
+    bool was_victim = TAGALLOC_VICTIM && chunk_link(c) == victim; /* its rest stays it */
     uint32_t have = chunk_size(c), left = have - size;
     chunk *rest = 0;
     if (left >= CHUNK_MIN) { /* split: [large][rest], or [rest][small] */

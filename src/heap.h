@@ -191,8 +191,10 @@ static bool index_remove(heap *h, chunk *c);       /* true: c was the victim */
 static void index_link(heap *h, chunk *c, uint32_t size); /* c is free, not the top */
 static void index_hold(heap *h, chunk *c);        /* the rest of a split: kept for the next
                                                    * request */
-static chunk *index_take(heap *h, uint32_t size); /* a free chunk of at least size, by policy,
-                                                   * taken off the index; NULL */
+static chunk *index_take(heap *h, uint32_t size, bool whole_class); /* a free chunk of at
+                                                   * least size, by policy, taken off the index;
+                                                   * NULL. Segregated looks at a few chunks of
+                                                   * the request's class, or all of them */
 static void index_rebuild(heap *h);               /* after a policy switch; also sets up the
                                                    * lists' sentinels */
 #endif

@@ -108,31 +108,26 @@ static chunk *probe(chunk *c) {
     return c;
 }
 
-/* How many chunks of the request's own class are looked at before a larger class is tried:
- * a class above BIN_EXACT_BYTES spans sizes up to 1/BIN_SUBS apart, so its head may be too small,
- * and a class full of such chunks must not be walked on every request. The rest of the class is
- * still searched before the heap grows. */
+/* How many chunks of the request's own class a malloc looks at: a class above BIN_EXACT_BYTES
+ * spans sizes up to 1/BIN_SUBS apart, so its chunks may be too small, and a class full of such
+ * chunks must not be walked on every request (an interpreter's fragmented heap walked 1,050 a
+ * malloc). Past them a larger class, the victim or the top serves; the rest of the class is
+ * searched only when the heap cannot grow (`whole_class`), so a malloc fails only when no free
+ * chunk fits. */
 #define OWN_CLASS_PROBES 4
 
-/* The first of at most `limit` chunks from node `from` on that fits, or NULL. */
-static chunk *fit_in_class(heap *h, uint32_t bin, link *from, uint32_t size, uint32_t limit) {
+/* The first of at most `limit` chunks of the class that fits, or NULL. */
+static chunk *fit_in_class(heap *h, uint32_t bin, uint32_t size, uint32_t limit) {
     link end = bin_link(h, bin);
-    for (link l = *from; l != end; l = links_of(l)[0]) {
+    for (link l = h->bins[bin][0]; l != end && limit--; l = links_of(l)[0])
         if (chunk_size(probe(chunk_at(l))) >= size) return chunk_at(l);
-        if (!--limit) {
-            *from = links_of(l)[0];
-            return 0;
-        }
-    }
-    *from = end;
     return 0;
 }
 
-static HOT chunk *take_segregated(heap *h, uint32_t size) {
+static HOT chunk *take_segregated(heap *h, uint32_t size, bool whole_class) {
     if (h->summary || (TAGALLOC_VICTIM && h->victim)) { /* else no hole: the top serves */
-        uint32_t bin = bin_of(size);
-        link from = h->bins[bin][0]; /* an exact class's first chunk fits: one probe */
-        chunk *c = fit_in_class(h, bin, &from, size, OWN_CLASS_PROBES);
+        uint32_t bin = bin_of(size); /* an exact class's first chunk fits: one probe */
+        chunk *c = fit_in_class(h, bin, size, whole_class ? UINT32_MAX : OWN_CLASS_PROBES);
         if (!c) {
             uint32_t above = bin_at_or_above(h, bin + 1); /* any chunk in a higher class fits */
             chunk *victim = TAGALLOC_VICTIM && h->victim ? probe(chunk_at(h->victim)) : 0;
@@ -141,8 +136,7 @@ static HOT chunk *take_segregated(heap *h, uint32_t size) {
                 h->victim = 0;
                 return victim;
             }
-            c = above ? probe(chunk_at(h->bins[above][0]))
-                      : fit_in_class(h, bin, &from, size, UINT32_MAX); /* the rest of the class */
+            c = above ? probe(chunk_at(h->bins[above][0])) : 0;
         }
         if (c) return list_unlink(h, c);
     }
@@ -179,18 +173,18 @@ static chunk *fit_best(heap *h, uint32_t size) {
 }
 #endif
 
-static HOT chunk *index_take(heap *h, uint32_t size) {
+static HOT chunk *index_take(heap *h, uint32_t size, bool whole_class) {
 #if TAGALLOC_ALL_POLICIES
     chunk *c;
     switch (h->policy) {
     case TAGALLOC_FIT_FIRST: c = fit_first(h->bins[0][0], bin_link(h, 0), size); break;
     case TAGALLOC_FIT_NEXT: c = fit_next(h, size); break;
     case TAGALLOC_FIT_BEST: c = fit_best(h, size); break;
-    default: return take_segregated(h, size);
+    default: return take_segregated(h, size, whole_class);
     }
     return c ? list_unlink(h, c) : 0;
 #else
-    return take_segregated(h, size);
+    return take_segregated(h, size, whole_class);
 #endif
 }
 

@@ -104,6 +104,51 @@ for (const { name, debug } of VARIANTS) {
       heap.malloc(400);
       assert.deepEqual(shape(heap), ['U416']);
     });
+
+    // 100 free 512-byte holes, each before a used block, and deepest in their list (freed first)
+    // one hole of 560: all in the class of 512 to 575 bytes. A request for 560 bytes finds the
+    // first few holes too small; the rest are left alone while the heap can grow.
+    async function fragmentedClass() {
+      const heap = await fresh({ debug, policy: 'segregated' });
+      const deep = heap.malloc(556);
+      heap.malloc(200);
+      const holes = Array.from({ length: 100 }, () => {
+        const p = heap.malloc(508);
+        heap.malloc(200); // 208 bytes: large, so it lies between the holes
+        return p;
+      });
+      heap.free(deep);
+      holes.forEach((p) => heap.free(p));
+      assert.equal(shape(heap).filter((s) => s === 'F512').length, 100);
+      return { heap, deep };
+    }
+
+    test('a malloc looks at no more than four chunks of a class that is too small for it',
+      async () => {
+        const { heap, deep } = await fragmentedClass();
+        const before = heap.stats().heapSize;
+        const p = heap.malloc(556);
+        const probes = heap.events().filter((e) => e.kind === 'probe');
+        assert.ok(probes.length <= 6, `${probes.length} probes: 4 of the class, victim, top`);
+        assert.notEqual(p, deep, 'the top served it');
+        assert.ok(heap.stats().heapSize > before);
+        assert.deepEqual(heap.check(), { ok: true });
+      });
+
+    test('a heap that cannot grow searches the whole class before refusing a malloc',
+      async () => {
+        const { heap, deep } = await fragmentedClass();
+        const last = heap.walk().at(-1);
+        if (!last.used) heap.malloc(last.size - 4); // the top, taken whole
+        const { heapStart, heapSize } = heap.stats();
+        heap.maxMemory = heapStart + heapSize; // the end tag stays where it is
+        assert.equal(heap.malloc(556), deep);
+        assert.equal(heap.lastError, 'NONE');
+        assert.equal(heap.malloc(556), 0);
+        assert.equal(heap.lastError, 'OUT_OF_MEMORY');
+        assert.equal(heap.stats().heapSize, heapSize);
+        assert.deepEqual(heap.check(), { ok: true });
+      });
   });
 
   describe(`splitting and coalescing (${name})`, () => {
