@@ -422,18 +422,20 @@ TAGALLOC_EXPORT(tagalloc_realloc) void *tagalloc_realloc(void *payload, size_t r
     chunk *c = chunk_verified(h, payload);
     if (!c) return 0;
     if (request > REQUEST_MAX) return refuse(h, TAGALLOC_ERR_OUT_OF_MEMORY, 0);
-    uint32_t size = chunk_size_for(request);
-    bool in_place = resize_in_place(h, c, size);
-    chunk *moved = in_place ? c : heap_allocate(h, size);
-    if (!moved) return refuse(h, TAGALLOC_ERR_OUT_OF_MEMORY, 0);
-    note_peak(h); /* a block that moves: before the old one is freed, both are in use */
-    if (!in_place) {
-        uint32_t keep = chunk_size(c) < size ? chunk_size(c) : size;
-        __builtin_memcpy(chunk_payload(moved), payload, keep - TAG_BYTES);
-        release_inside(h, c);
+    if (resize_in_place(h, c, chunk_size_for(request))) {
+        note_peak(h);
+        TAGALLOC_CHECK_HEAP();
+        return payload;
     }
+    /* It moves, and only ever to grow (a smaller size always fits in place): through malloc and
+     * its fast paths, which notes the peak while both blocks are in use. */
+    h->nested = TAGALLOC_EVENTS; /* malloc keeps this call's events */
+    void *moved = tagalloc_malloc(request);
+    if (!moved) return 0; /* malloc has refused it */
+    __builtin_memcpy(moved, payload, chunk_size(c) - TAG_BYTES);
+    release_inside(h, c);
     TAGALLOC_CHECK_HEAP();
-    return chunk_payload(moved);
+    return moved;
 }
 
 TAGALLOC_EXPORT(tagalloc_aligned_alloc)
