@@ -125,6 +125,9 @@ int main(void) {
           "posix_memalign(4096) is an aligned tagalloc chunk");
     prove(unaligned_result == EINVAL && unaligned == NULL, "posix_memalign(24) is EINVAL");
     prove(after.bad_frees == 0, "no bad frees");
+    bool aligned16 = (uintptr_t)records % 16 == 0 && (uintptr_t)buffer % 16 == 0;
+    for (unsigned i = 0; i < RECORDS; i++) aligned16 &= (uintptr_t)records[i].name % 16 == 0;
+    prove(aligned16, "every payload is 16-byte aligned, on Emscripten too");
 
     for (unsigned i = 0; i < RECORDS; i++) free(records[i].name);
     free(records);
