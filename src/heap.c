@@ -388,8 +388,9 @@ static bool resize_in_place(heap *h, chunk *c, uint32_t size) {
     if (have < size) {
         bool next_free = !chunk_is_used(next), victim = false;
         if (!next_free || have + chunk_size(next) < size) {
-            if ((next_free ? chunk_next(next) : next) != h->end) return false;
-            next = heap_grow(h, size - have, 0); /* c is last: extend the heap */
+            if ((next_free ? chunk_next(next) : next) != h->end || index_holds(h, size))
+                return false; /* a block at the heap's end moves to a hole that holds it */
+            next = heap_grow(h, size - have, 0); /* c is last and no hole holds it: extend */
             if (!next) return false;
         } else {
             victim = index_remove(h, next);

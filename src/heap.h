@@ -195,6 +195,7 @@ static chunk *index_take(heap *h, uint32_t size, bool whole_class); /* a free ch
                                                    * least size, by policy, taken off the index;
                                                    * NULL. Segregated looks at a few chunks of
                                                    * the request's class, or all of them */
+static bool index_holds(heap *h, uint32_t size);  /* a free chunk, not the top, holds size */
 static void index_rebuild(heap *h);               /* after a policy switch; also sets up the
                                                    * lists' sentinels */
 #endif

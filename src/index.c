@@ -150,6 +150,20 @@ static chunk *fit_first(link from, link to, uint32_t size) {
         if (chunk_size(probe(chunk_at(l))) >= size) return chunk_at(l);
     return 0;
 }
+#endif
+
+/* Whether a free chunk other than the top surely holds `size` bytes (segregated: the victim or
+ * any chunk of a higher class; the others: any chunk). Reads only. */
+static bool index_holds(heap *h, uint32_t size) {
+#if TAGALLOC_ALL_POLICIES
+    if (!heap_is_segregated(h)) return fit_first(h->bins[0][0], bin_link(h, 0), size) != 0;
+#endif
+    if (TAGALLOC_VICTIM && h->victim && chunk_size(chunk_at(h->victim)) >= size) return true;
+    uint32_t above = bin_of(size) + 1, word = above / 32; /* a non-empty bin at or above it */
+    return above < BIN_COUNT && (h->bitmap[word] >> above % 32 || h->summary >> (word + 1));
+}
+
+#if TAGALLOC_ALL_POLICIES
 
 static chunk *fit_next(heap *h, uint32_t size) {
     link end = bin_link(h, 0);

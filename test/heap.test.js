@@ -231,6 +231,34 @@ for (const { name, debug } of VARIANTS) {
       assert.ok(heap.bytes(a, 28).every((x) => x === 3));
     });
 
+    test('a block at the end of the heap moves into a hole that holds it, not past the end',
+      async () => {
+        const heap = await fresh({ debug, policy: 'first-fit' });
+        const hole = heap.malloc(4092); heap.malloc(12); const a = heap.malloc(28);
+        heap.free(hole);
+        heap.bytes(a, 28).fill(5);
+        const before = heap.stats().heapSize;
+        assert.equal(heap.realloc(a, 2000), hole);
+        assert.equal(heap.stats().heapSize, before);
+        assert.ok(heap.bytes(hole, 28).every((x) => x === 5));
+      });
+
+    for (const policy of ['segregated', 'first-fit', 'next-fit', 'best-fit']) {
+      test(`a buffer grown by realloc from a small block, freed and grown again, keeps the heap's size (${policy})`,
+        async () => {
+          const heap = await fresh({ debug, policy });
+          const sizes = [];
+          for (let round = 0; round < 4; round++) {
+            let p = heap.malloc(100); // small: segregated cuts it from the top's high end
+            for (let n = 116; n < 20000; n += 16 * 7) p = heap.realloc(p, n);
+            heap.free(p);
+            sizes.push(heap.stats().heapSize);
+          }
+          assert.deepEqual(sizes, [sizes[0], sizes[0], sizes[0], sizes[0]]);
+          assert.deepEqual(heap.check(), { ok: true });
+        });
+    }
+
     test('realloc moves when it cannot grow in place and keeps the contents', async () => {
       const heap = await fresh({ debug, policy: 'first-fit' });
       const a = heap.malloc(28); heap.malloc(12);
