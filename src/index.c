@@ -156,7 +156,11 @@ static chunk *fit_first(link from, link to, uint32_t size) {
  * any chunk of a higher class; the others: any chunk). Reads only. */
 static bool index_holds(heap *h, uint32_t size) {
 #if TAGALLOC_ALL_POLICIES
-    if (!heap_is_segregated(h)) return fit_first(h->bins[0][0], bin_link(h, 0), size) != 0;
+    if (!heap_is_segregated(h)) { /* not fit_first: this looks, it does not probe */
+        for (link l = h->bins[0][0], end = bin_link(h, 0); l != end; l = links_of(l)[0])
+            if (chunk_size(chunk_at(l)) >= size) return true;
+        return false;
+    }
 #endif
     if (TAGALLOC_VICTIM && h->victim && chunk_size(chunk_at(h->victim)) >= size) return true;
     uint32_t above = bin_of(size) + 1, word = above / 32; /* a non-empty bin at or above it */

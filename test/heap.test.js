@@ -239,6 +239,8 @@ for (const { name, debug } of VARIANTS) {
         heap.bytes(a, 28).fill(5);
         const before = heap.stats().heapSize;
         assert.equal(heap.realloc(a, 2000), hole);
+        const probed = heap.events().filter((e) => e.kind === 'probe').map((e) => e.payload);
+        assert.deepEqual(probed, [hole], 'the search shows once: deciding to move probes nothing');
         assert.equal(heap.stats().heapSize, before);
         assert.ok(heap.bytes(hole, 28).every((x) => x === 5));
       });
