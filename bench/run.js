@@ -1,7 +1,8 @@
 // Replays allocation traces against tagalloc and its peers, set by set; see bench/README.md.
 //   node bench/run.js [--quick] [--out FILE] [--only WORD] [DIR ...]
 // --quick    one checking pass per allocator and trace, no timing, nothing written but --out
-// --out      where the JSON goes (default bench/results/latest.json in a full run)
+// --out      where the JSON goes (default bench/results/latest.json in a full run); with it,
+//            bench/results/ is left alone (the tables go to stdout only)
 // --only     just the allocators whose name contains WORD (repeatable), and the baseline
 // DIR        more directories of .rep traces, each a set of its own after malloclab and programs
 import v8 from 'node:v8';
@@ -316,7 +317,7 @@ function main() {
   if (!args.quick) fs.mkdirSync(RESULTS, { recursive: true });
   if (out) fs.writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
   const tables = markdownTables(report);
-  if (!args.quick) {
+  if (!args.quick && !args.out) { // the committed results: only a full run without --out
     fs.writeFileSync(path.join(RESULTS, 'table.md'), tables);
     fs.writeFileSync(path.join(RESULTS, 'chart.svg'), chartSvg(report));
   }
