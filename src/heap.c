@@ -379,8 +379,8 @@ TAGALLOC_EXPORT(tagalloc_calloc) void *tagalloc_calloc(size_t count, size_t size
 
 /* Resizes used chunk c to `size` bytes without moving it, or returns false (nothing changed).
  * Growing takes the free chunk after c (from its bin, the victim or the top) or, when c is
- * last or next to a free last chunk, grows the heap first; what is beyond `size` goes back as
- * a free chunk. The fast path grows into the top or the victim with two tag writes and leaves
+ * last or next to a free last chunk and no hole elsewhere holds `size` (then it moves), grows
+ * the heap first; what is beyond `size` goes back as a free chunk. The fast path grows into the top or the victim with two tag writes and leaves
  * the rest where it was, the top or the victim: no release, no list. */
 static bool resize_in_place(heap *h, chunk *c, uint32_t size) {
     uint32_t have = chunk_size(c);

@@ -145,9 +145,10 @@ static HOT chunk *take_segregated(heap *h, uint32_t size, bool whole_class) {
 }
 
 #if TAGALLOC_ALL_POLICIES
-static chunk *fit_first(link from, link to, uint32_t size) {
+/* The first chunk from node `from` up to `to` that fits, or NULL; `looking` records no probes. */
+static chunk *fit_first(link from, link to, uint32_t size, bool looking) {
     for (link l = from; l != to; l = links_of(l)[0])
-        if (chunk_size(probe(chunk_at(l))) >= size) return chunk_at(l);
+        if (chunk_size(looking ? chunk_at(l) : probe(chunk_at(l))) >= size) return chunk_at(l);
     return 0;
 }
 #endif
@@ -156,14 +157,12 @@ static chunk *fit_first(link from, link to, uint32_t size) {
  * any chunk of a higher class; the others: any chunk). Reads only. */
 static bool index_holds(heap *h, uint32_t size) {
 #if TAGALLOC_ALL_POLICIES
-    if (!heap_is_segregated(h)) { /* not fit_first: this looks, it does not probe */
-        for (link l = h->bins[0][0], end = bin_link(h, 0); l != end; l = links_of(l)[0])
-            if (chunk_size(chunk_at(l)) >= size) return true;
-        return false;
-    }
+    if (!heap_is_segregated(h)) return fit_first(h->bins[0][0], bin_link(h, 0), size, true);
 #endif
     if (TAGALLOC_VICTIM && h->victim && chunk_size(chunk_at(h->victim)) >= size) return true;
-    uint32_t above = bin_of(size) + 1, word = above / 32; /* a non-empty bin at or above it */
+    /* bin_at_or_above(h, above) != 0 without the bit search: a copy of that inlined function
+     * here measured 41 bytes more in the drop-in */
+    uint32_t above = bin_of(size) + 1, word = above / 32;
     return above < BIN_COUNT && (h->bitmap[word] >> above % 32 || h->summary >> (word + 1));
 }
 
@@ -174,8 +173,8 @@ static chunk *fit_next(heap *h, uint32_t size) {
     chunk *c = h->rover ? chunk_at(h->rover) : h->start;
     while (chunk_is_used(c) && !chunk_is_end(c)) c = chunk_next(c); /* first free at the rover */
     link from = chunk_is_end(c) ? end : chunk_link(c);
-    chunk *found = fit_first(from, end, size);
-    return found ? found : fit_first(links_of(end)[0], from, size); /* wrap around once */
+    chunk *found = fit_first(from, end, size, false);
+    return found ? found : fit_first(links_of(end)[0], from, size, false); /* wrap around once */
 }
 
 static chunk *fit_best(heap *h, uint32_t size) {
@@ -195,7 +194,7 @@ static HOT chunk *index_take(heap *h, uint32_t size, bool whole_class) {
 #if TAGALLOC_ALL_POLICIES
     chunk *c;
     switch (h->policy) {
-    case TAGALLOC_FIT_FIRST: c = fit_first(h->bins[0][0], bin_link(h, 0), size); break;
+    case TAGALLOC_FIT_FIRST: c = fit_first(h->bins[0][0], bin_link(h, 0), size, false); break;
     case TAGALLOC_FIT_NEXT: c = fit_next(h, size); break;
     case TAGALLOC_FIT_BEST: c = fit_best(h, size); break;
     default: return take_segregated(h, size, whole_class);
