@@ -149,12 +149,13 @@ build_emscripten_mt() {
 # src/unlocked.h force-included (the core defines tagalloc_unlocked_*), and with the core's events
 # on; src/record.c defines the public and standard names as the unlocked call, then one record to
 # the host through the import env.tagalloc_record (src/record.h). Same optimisation as the
-# ordinary drop-in. Emscripten programs link src/record.js (--js-library) for that import; the
+# ordinary drop-in, but no quick lists: the page replays the trace on tagalloc.wasm, which keeps
+# none, and must draw the heap the program had. Emscripten programs link src/record.js (--js-library) for that import; the
 # Emscripten archive also carries src/unthreaded.c, as build_emscripten's do.
 # Then the recording tests' programs (test/record/*.c, test/record.test.js): each linked with the
 # recording library, and wordfreq also with the ordinary one, which bin/tagalloc.js must refuse;
 # wordfreq also for Emscripten.
-RECORD_DEFINES="$DROPIN_DEFINES -DTAGALLOC_EVENTS=1"
+RECORD_DEFINES="$DROPIN_DEFINES -DTAGALLOC_EVENTS=1 -DTAGALLOC_QUICK=0"
 RECORD_PROGRAMS="wordfreq tree calls"
 build_record_wasi() {
     mkdir -p build/wasi
@@ -455,7 +456,8 @@ build_native_tests() {
     clang $NATIVE_TEST_FLAGS "$small" -DTAGALLOC_TRAP_ON_MISUSE=1 "${errors[@]}" \
         -o build/native/errors-trap
     clang $NATIVE_TEST_FLAGS "$small" test/native/checker.c $CORE src/grow.c -o build/native/checker
-    clang $NATIVE_TEST_FLAGS test/native/replay-ops.c $CORE -o build/native/replay-ops
+    clang $NATIVE_TEST_FLAGS -DTAGALLOC_QUICK=0 test/native/replay-ops.c $CORE \
+        -o build/native/replay-ops # the module keeps no quick lists: same chunks, same order
     clang $NATIVE_FLAGS test/native/cost.c $CORE src/grow.c -o build/native/cost # for callgrind
     for f in errors errors-debug errors-trap checker replay-ops cost; do bytes build/native/$f; done
     if [ -f build/wasi/libtagalloc.a ]; then

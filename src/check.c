@@ -43,7 +43,7 @@ TAGALLOC_EXPORT(tagalloc_check) int tagalloc_check(void) {
     heap *h = &the_heap;
     check_where = 0;
     if (!h->start) return TAGALLOC_CHECK_OK;
-    uint32_t free_chunks = 0, in_use = 0;
+    uint32_t free_chunks = 0, in_use = 0, quick = 0;
     bool prev_used = true, rover_seen = h->rover == 0, victim_seen = h->victim == 0;
     chunk *c = h->start;
     for (; c < h->end; c = chunk_next(c)) {
@@ -51,7 +51,10 @@ TAGALLOC_EXPORT(tagalloc_check) int tagalloc_check(void) {
         if (size < CHUNK_MIN) return broke(TAGALLOC_CHECK_I1, c);
         if (size > (uint32_t)(h->end - c)) return broke(TAGALLOC_CHECK_I2, c);
         if (chunk_is_prev_used(c) != prev_used) return broke(TAGALLOC_CHECK_I5, c);
-        if (chunk_is_used(c)) {
+        if (TAGALLOC_QUICK && *chunk_head(c) & TAG_QUICK) {
+            if (!chunk_is_used(c) || size >= QUICK_BYTES) return broke(TAGALLOC_CHECK_I7, c);
+            quick++;
+        } else if (chunk_is_used(c)) {
             in_use += size;
         } else {
             if (*chunk_foot(c) != size) return broke(TAGALLOC_CHECK_I1, c);
@@ -68,8 +71,22 @@ TAGALLOC_EXPORT(tagalloc_check) int tagalloc_check(void) {
         return broke(TAGALLOC_CHECK_I2, c == h->end ? c : 0);
     if (chunk_is_prev_used(c) != prev_used) return broke(TAGALLOC_CHECK_I5, c);
     if (!rover_seen && h->rover != chunk_link(h->end)) return broke(TAGALLOC_CHECK_I6, 0);
+    if (TAGALLOC_QUICK && quick != h->quick_count && !(h->quick_count & QUICK_FLUSHING))
+        return broke(TAGALLOC_CHECK_I7, 0); /* while quick_flush runs, the lists alone say how
+                                             * many are left */
     if (in_use != h->in_use) return broke(TAGALLOC_CHECK_I6, 0);
     if (!victim_seen) return broke(TAGALLOC_CHECK_I4, 0);
+#if TAGALLOC_QUICK
+    for (uint32_t bin = 0; bin < QUICK_BYTES / ALIGN; bin++) { /* each quick chunk once, right list */
+        for (link l = h->quick[bin]; l; l = chunk_links(chunk_at(l))[0]) {
+            chunk *q = chunk_at(l);
+            if (!link_in_heap(h, l) || !quick-- || (*chunk_head(q) & TAG_QUICK) == 0 ||
+                chunk_size(q) != bin * ALIGN)
+                return broke(TAGALLOC_CHECK_I7, link_in_heap(h, l) ? q : 0);
+        }
+    }
+    if (quick) return broke(TAGALLOC_CHECK_I7, 0); /* a quick chunk on no list */
+#endif
 
     uint32_t nodes = 0;
     for (uint32_t bin = 0; bin < BIN_COUNT; bin++) {
@@ -104,7 +121,7 @@ size_t tagalloc_walk_from(uintptr_t payload, tagalloc_chunk *out, size_t max) {
         if (count < max) {
             out[count].payload = (uintptr_t)chunk_payload(c);
             out[count].size = chunk_size(c);
-            out[count].used = chunk_is_used(c);
+            out[count].used = chunk_is_held(c);
         }
     }
     return count;
@@ -126,7 +143,7 @@ TAGALLOC_EXPORT(tagalloc_get_stats) void tagalloc_get_stats(tagalloc_stats *out)
     if (h->start) {
         stats.heap_size = (size_t)(h->end + TAG_BYTES - h->start);
         for (chunk *c = h->start; c < h->end && chunk_fits(h, c); c = chunk_next(c)) {
-            if (chunk_is_used(c)) continue;
+            if (chunk_is_held(c)) continue;
             stats.free += chunk_size(c);
             stats.free_chunks++;
             if (chunk_size(c) > stats.largest_free) stats.largest_free = chunk_size(c);

@@ -116,7 +116,7 @@ static HOT chunk *release(heap *h, chunk *c) {
  * and keeps the events this call has recorded so far; elsewhere release is a call anyway. */
 static void release_inside(heap *h, chunk *c) {
 #if TAGALLOC_FAST_PATHS
-    h->nested = TAGALLOC_EVENTS;
+    if (TAGALLOC_EVENTS) h->nested = true;
     tagalloc_free(chunk_payload(c));
 #else
     event_record(TAGALLOC_EVENT_FREE, c, chunk_size(c));
@@ -197,6 +197,24 @@ static bool is_small(const heap *h, uint32_t size) {
     return size < SMALL_CHUNK && heap_is_segregated(h);
 }
 
+#if TAGALLOC_QUICK
+/* Frees every chunk on the quick lists for good, merging each as free does (through free, so
+ * that release's code exists once; the QUICK_FLUSHING bit keeps free from listing them again). */
+__attribute__((noinline, cold)) static void quick_flush(heap *h) {
+    h->quick_count |= QUICK_FLUSHING;
+    for (uint32_t bin = 0; bin < QUICK_BYTES / ALIGN; bin++) {
+        while (h->quick[bin]) {
+            chunk *c = chunk_at(h->quick[bin]);
+            h->quick[bin] = chunk_links(c)[0];
+            *chunk_head(c) &= ~TAG_QUICK;
+            h->in_use += bin * ALIGN; /* used again, for the moment free takes it back */
+            release_inside(h, c);
+        }
+    }
+    h->quick_count = 0;
+}
+#endif
+
 /* A used chunk of at least `size` bytes, or NULL. */
 static chunk *heap_allocate(heap *h, uint32_t size) {
     bool small = is_small(h, size), whole_class = false;
@@ -204,6 +222,9 @@ static chunk *heap_allocate(heap *h, uint32_t size) {
     chunk *c;
     while (victim = h->victim, !(c = index_take(h, size, whole_class))) {
         if (heap_is_deferred(h) && h->loose) merge_all(h); /* deferred: merge on demand */
+#if TAGALLOC_QUICK
+        else if (h->quick_count) quick_flush(h); /* their room before new memory */
+#endif
         else if ((c = heap_grow(h, size, small ? GROW_SMALL : 0))) break; /* the top */
         else if (whole_class || !heap_is_segregated(h)) return 0; /* the others looked at all */
         else whole_class = true; /* the heap cannot grow: every chunk of the class that may fit */
@@ -247,7 +268,8 @@ static HOT chunk *chunk_verify(heap *h, const void *payload) {
     chunk *c = chunk_from_payload(payload);
     uint32_t room = (uint32_t)(h->end - c), size = chunk_size(c);
     bool fits = size >= CHUNK_MIN && size <= room;
-    if (fits && !chunk_is_used(c)) /* no foot check: a chunk merged into the one before it */
+    if (fits && !chunk_is_held(c)) /* free or quick. No foot check: a chunk merged into the one
+                                     * before it */
         return refuse(h, TAGALLOC_ERR_DOUBLE_FREE, payload); /* keeps its head, not its foot */
     if (!fits || !chunk_is_used(c)) return refuse(h, TAGALLOC_ERR_CORRUPTED_CHUNK, payload);
     chunk *next = c + size;
@@ -333,8 +355,14 @@ TAGALLOC_EXPORT(tagalloc_malloc) void *tagalloc_malloc(size_t request) {
     if (request > REQUEST_MAX || !heap_ready(h)) return refuse(h, TAGALLOC_ERR_OUT_OF_MEMORY, 0);
     uint32_t size = chunk_size_for(request), bin = size / ALIGN;
     chunk *c;
-    if (TAGALLOC_FAST_PATHS && heap_is_segregated(h) && size < BIN_EXACT_BYTES &&
-        h->bitmap[0] >> bin & 1) {
+    if (TAGALLOC_QUICK && size < QUICK_BYTES && h->quick[bin]) { /* the latest freed of its size */
+        c = chunk_at(h->quick[bin]);
+        h->quick[bin] = chunk_links(c)[0];
+        h->quick_count--;
+        *chunk_head(c) &= ~TAG_QUICK;
+        h->in_use += size;
+    } else if (TAGALLOC_FAST_PATHS && heap_is_segregated(h) && size < BIN_EXACT_BYTES &&
+               h->bitmap[0] >> bin & 1) {
         c = list_unlink(h, probe(chunk_at(h->bins[bin][0]))); /* every chunk there fits whole */
         *chunk_head(c) |= TAG_USED;
         *chunk_head(c + size) |= TAG_PREV_USED;
@@ -358,6 +386,18 @@ TAGALLOC_EXPORT(tagalloc_free) void tagalloc_free(void *payload) {
     chunk *c = chunk_verify(h, payload);
     if (!c) return;
     uint32_t size = chunk_size(c);
+#if TAGALLOC_QUICK
+    if (size < QUICK_BYTES && h->quick_count < QUICK_MAX && heap_is_segregated(h) &&
+        !heap_is_deferred(h)) { /* onto its quick list, unmerged */
+        *chunk_head(c) |= TAG_QUICK;
+        chunk_links(c)[0] = h->quick[size / ALIGN];
+        h->quick[size / ALIGN] = chunk_link(c);
+        h->in_use -= size;
+        if (++h->quick_count == QUICK_MAX || !h->in_use) quick_flush(h); /* full, or nothing in
+                                                 * use: then the heap merges back whole */
+        return;
+    }
+#endif
     event_record(TAGALLOC_EVENT_FREE, c, size);
 #if TAGALLOC_DEBUG >= 2
     __builtin_memset(payload, 0xdf, size - TAG_BYTES); /* use after free reads junk */
@@ -430,7 +470,7 @@ TAGALLOC_EXPORT(tagalloc_realloc) void *tagalloc_realloc(void *payload, size_t r
     }
     /* It moves, and only ever to grow (a smaller size always fits in place): through malloc and
      * its fast paths, which notes the peak while both blocks are in use. */
-    h->nested = TAGALLOC_EVENTS; /* malloc keeps this call's events */
+    if (TAGALLOC_EVENTS) h->nested = true; /* malloc keeps this call's events */
     void *moved = tagalloc_malloc(request);
     if (!moved) return 0; /* malloc has refused it */
     __builtin_memcpy(moved, payload, chunk_size(c) - TAG_BYTES);
@@ -485,6 +525,9 @@ TAGALLOC_EXPORT(tagalloc_set_policy) int tagalloc_set_policy(int policy) {
                      : policy == TAGALLOC_FIT_SEGREGATED;
     if (!known) return -1;
     int previous = h->policy;
+#if TAGALLOC_QUICK && TAGALLOC_ALL_POLICIES
+    if (h->quick_count) quick_flush(h); /* only segregated fit keeps quick lists */
+#endif
     h->policy = policy;
     if (policy != previous && h->start) index_rebuild(h);
     TAGALLOC_CHECK_HEAP();
@@ -499,6 +542,9 @@ TAGALLOC_EXPORT(tagalloc_set_coalescing) int tagalloc_set_coalescing(int mode) {
                  (TAGALLOC_ALL_POLICIES && mode == TAGALLOC_COALESCE_DEFERRED);
     if (!known) return -1;
     int previous = h->coalescing;
+#if TAGALLOC_QUICK && TAGALLOC_ALL_POLICIES
+    if (h->quick_count) quick_flush(h); /* deferred coalescing keeps none */
+#endif
     h->coalescing = mode;
     if (mode == TAGALLOC_COALESCE_IMMEDIATE && h->loose) merge_all(h); /* I3 holds again */
     TAGALLOC_CHECK_HEAP();

@@ -9,7 +9,7 @@
  *        +------+--------------------------------------------------+------+
  *               ^ payload = chunk + TAG_BYTES, aligned to TAGALLOC_ALIGNMENT
  *
- *   head = size | TAG_USED? | TAG_PREV_USED?      foot (free chunks only) = size
+ *   head = size | TAG_USED? | TAG_PREV_USED? | TAG_QUICK?   foot (free chunks only) = size
  *   size % TAGALLOC_ALIGNMENT == 0, size >= CHUNK_MIN, tags are 4 bytes (uint32_t) everywhere.
  *
  * A used chunk carries only its head: TAG_PREV_USED in the next head says that the chunk before
@@ -36,7 +36,16 @@
  *      Under the segregated policy two free chunks stay off the bins (index.c): the last
  *      chunk, the top, when free; and the victim, a free chunk that is not the top, or none
  *   I5 a chunk's TAG_PREV_USED bit equals the used state of the chunk before it
- *   I6 the rover is a chunk (or 0); the in_use count equals the sum of used chunk sizes      */
+ *   I6 the rover is a chunk (or 0); the in_use count equals the sum of used chunk sizes
+ *      (quick chunks not counted)
+ *   I7 a chunk has TAG_QUICK iff it is on the quick list of its size; quick_count counts them
+ *
+ * Quick lists (TAGALLOC_QUICK, the fast drop-ins): a freed chunk below QUICK_BYTES keeps TAG_USED,
+ * gains TAG_QUICK and goes on a singly linked list of its size (its payload's first word links
+ * it), unmerged, for the next malloc of that size to take back whole. To its neighbours it is
+ * still used, so I3 holds; to free, realloc and the walk it is free. A malloc that would grow
+ * the heap, a free that would make a list's total QUICK_MAX, a free that leaves no block in use
+ * and a policy switch first release them all (quick_flush), merging as free does.           */
 #ifndef TAGALLOC_HEAP_H
 #define TAGALLOC_HEAP_H
 
@@ -57,6 +66,7 @@ typedef unsigned char chunk; /* a chunk is addressed by its head tag */
 #define LINK_BYTES ((uint32_t)sizeof(link))
 #define TAG_USED 1u
 #define TAG_PREV_USED 2u
+#define TAG_QUICK 4u /* used, but freed onto a quick list */
 #define TAG_FLAGS (TAGALLOC_ALIGNMENT - 1)
 #define ALIGN ((uint32_t)TAGALLOC_ALIGNMENT)
 #define CHUNK_MIN align_up(2 * TAG_BYTES + 2 * LINK_BYTES, ALIGN)
@@ -97,6 +107,14 @@ _Static_assert(BIN_EXACT_BYTES == 1u << BIN_EXACT_LOG2, "the classes above start
 _Static_assert(BIN_WORDS <= 32, "one summary word indexes every bitmap word");
 _Static_assert(BIN_EXACT <= 32, "malloc finds an exact class's bit in bitmap[0]");
 
+#ifndef QUICK_BYTES
+#define QUICK_BYTES BIN_EXACT_BYTES /* chunks below this size go on quick lists when freed */
+#endif
+#ifndef QUICK_MAX
+#define QUICK_MAX 64u               /* at most this many chunks wait there (bench/README.md) */
+#endif
+#define QUICK_FLUSHING 0x80000000u /* in quick_count while quick_flush empties the lists */
+
 /* The size class of a chunk size: its bin under the segregated policy. */
 static inline uint32_t bin_of(uint32_t size) {
     if (size < BIN_EXACT_BYTES) return size / ALIGN;
@@ -122,6 +140,8 @@ typedef struct heap {
     link bins[BIN_COUNT][2];    /* each list's sentinel: [0] its first chunk, [1] its last.
                                  * Segregated: a list a class; the others: bins[0] in address order */
     tagalloc_error_handler *on_error;
+    uint32_t quick_count;            /* chunks on the quick lists (| QUICK_FLUSHING) */
+    link quick[QUICK_BYTES / ALIGN]; /* the list of each size below QUICK_BYTES (0: empty) */
 } heap;
 
 extern heap the_heap;
@@ -139,6 +159,10 @@ static inline bool heap_is_deferred(const heap *h) {
 static inline tag *chunk_head(chunk *c) { return (tag *)c; }
 static inline uint32_t chunk_size(const chunk *c) { return *(const tag *)c & ~(uint32_t)TAG_FLAGS; }
 static inline bool chunk_is_used(const chunk *c) { return *(const tag *)c & TAG_USED; }
+/* Used and not on a quick list: in a block the program holds. */
+static inline bool chunk_is_held(const chunk *c) {
+    return (*(const tag *)c & (TAG_USED | (TAGALLOC_QUICK ? TAG_QUICK : 0))) == TAG_USED;
+}
 static inline bool chunk_is_prev_used(const chunk *c) { return *(const tag *)c & TAG_PREV_USED; }
 static inline bool chunk_is_end(const chunk *c) { return chunk_size(c) == 0; }
 static inline chunk *chunk_next(chunk *c) { return c + chunk_size(c); }

@@ -36,6 +36,10 @@
                                * release: the same heap and results, fewer bytes
                                * (libtagalloc-small.a) */
 #endif
+#ifndef TAGALLOC_QUICK
+#define TAGALLOC_QUICK TAGALLOC_FAST_PATHS /* 1 keeps freed small chunks unmerged on quick
+                                            * lists for the next malloc of their size (heap.h) */
+#endif
 #ifndef TAGALLOC_VICTIM
 #define TAGALLOC_VICTIM 1 /* 0 leaves out segregated fit's victim (index.c): fewer bytes, slower
                            * runs of allocations (libtagalloc-small.a) */
@@ -171,6 +175,7 @@ enum {
                         * and victim); links agree both ways */
     TAGALLOC_CHECK_I5, /* each chunk's PREV_USED bit tells whether the chunk before it is used */
     TAGALLOC_CHECK_I6, /* the rover is a chunk; the in_use count matches the chunks */
+    TAGALLOC_CHECK_I7, /* a chunk is quick iff it is on its size's quick list, counted once */
 };
 
 /* Verifies every invariant in heap.h, writing nothing; returns the first that is broken

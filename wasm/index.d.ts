@@ -33,7 +33,7 @@ export interface HeapStats {
 
 export type CheckResult =
   | { ok: true }
-  | { ok: false; invariant: 'I1' | 'I2' | 'I3' | 'I4' | 'I5' | 'I6'; chunk: number };
+  | { ok: false; invariant: 'I1' | 'I2' | 'I3' | 'I4' | 'I5' | 'I6' | 'I7'; chunk: number };
 
 export interface HeapEvent {
   kind: 'probe' | 'place' | 'split' | 'merge' | 'grow' | 'free';

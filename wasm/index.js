@@ -6,7 +6,7 @@ const COALESCING = ['immediate', 'deferred'];
 const ERRORS = ['NONE', 'DOUBLE_FREE', 'INVALID_POINTER', 'CORRUPTED_CHUNK', 'OUT_OF_MEMORY',
   'BAD_ALIGNMENT'];
 const EVENTS = ['probe', 'place', 'split', 'merge', 'grow', 'free', 'dropped'];
-const INVARIANTS = [null, 'I1', 'I2', 'I3', 'I4', 'I5', 'I6'];
+const INVARIANTS = [null, 'I1', 'I2', 'I3', 'I4', 'I5', 'I6', 'I7'];
 const STATS = ['heapSize', 'inUse', 'free', 'freeChunks', 'largestFree', 'peakHeap', 'peakInUse',
   'badFrees', 'heapStart'];
 const REQUIRED_EXPORTS = ['memory', 'malloc', 'free', 'calloc', 'realloc', 'aligned_alloc',

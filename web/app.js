@@ -740,7 +740,7 @@ function showStats(s, check, chunks) {
     `${value}</dd>`).join('');
   const el = $('check');
   el.className = `check ${check.ok ? 'ok' : 'bad'}`;
-  el.textContent = check.ok ? 'heap.check(): ok, I1–I6 hold'
+  el.textContent = check.ok ? 'heap.check(): ok, I1–I7 hold'
     : `heap.check(): ${check.invariant} broken at ${hex(check.chunk)}`;
 }
 

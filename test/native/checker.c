@@ -1,6 +1,6 @@
 /* The checker can fail. A small segregated heap holds every kind of chunk heap.h's invariants
  * speak of: used chunks, a free chunk on its bin, the victim and the top. Each case breaks one
- * thing in it and expects tagalloc_check() to name the invariant (I1..I6) that says so; then the
+ * thing in it and expects tagalloc_check() to name the invariant (I1..I7) that says so; then the
  * heap's bytes and the heap struct are put back and the check must pass again.
  *   checker      prints "ok N - case" or "not ok N - case"; exits 1 on a failure
  * Built (build.sh build_native_tests) under ASan and UBSan over a 1 MiB arena. */
@@ -131,6 +131,43 @@ int main(void) {
     save();
     the_heap.rover = chunk_link(chunk_of(b)) + ALIGN;
     expect(TAGALLOC_CHECK_I6, "a rover that is not a chunk is I6");
+
+#if TAGALLOC_QUICK
+    chunk *held = chunk_of(small); /* 112 bytes: a quick list's size */
+    uint32_t held_bin = chunk_size(held) / ALIGN;
+    save();
+    *chunk_head(held) |= TAG_QUICK;
+    expect(TAGALLOC_CHECK_I7, "a quick chunk on no quick list is I7");
+
+    save();
+    the_heap.quick[held_bin] = chunk_link(chunk_of(b)); /* b: used, without TAG_QUICK */
+    chunk_links(chunk_of(b))[0] = 0;
+    the_heap.quick_count = 1;
+    expect(TAGALLOC_CHECK_I7, "a quick list that names a chunk without TAG_QUICK is I7");
+
+    *chunk_head(held) |= TAG_QUICK; /* small freed onto its quick list: the heap is whole */
+    chunk_links(held)[0] = 0;
+    the_heap.quick[held_bin] = chunk_link(held);
+    the_heap.quick_count = 1;
+    the_heap.in_use -= chunk_size(held);
+    if (tagalloc_check() != TAGALLOC_CHECK_OK) {
+        printf("not ok %d - a chunk on its quick list passes the check (I%d)\n", ++cases,
+               tagalloc_check());
+        failures++;
+    }
+    save();
+    the_heap.quick_count = 2;
+    expect(TAGALLOC_CHECK_I7, "a quick_count off by one is I7");
+
+    save();
+    the_heap.quick[held_bin + 1] = the_heap.quick[held_bin];
+    the_heap.quick[held_bin] = 0;
+    expect(TAGALLOC_CHECK_I7, "a quick chunk on another size's list is I7");
+
+    save();
+    chunk_links(held)[0] = chunk_link(held);
+    expect(TAGALLOC_CHECK_I7, "a quick list that loops is I7, and the checker stops");
+#endif
 
     printf("%d cases, %d failed\n", cases, failures);
     return failures != 0;

@@ -265,6 +265,53 @@ static void double_free(void) {
     }
 }
 
+/* ---- Quick lists (heap.h; these builds keep them) ----------------------------------------- */
+
+static bool walk_says_used(const void *payload) {
+    static tagalloc_chunk walk[WALK_MAX];
+    size_t chunks = tagalloc_walk(walk, WALK_MAX);
+    for (size_t i = 0; i < chunks && i < WALK_MAX; i++)
+        if (walk[i].payload == (uintptr_t)payload) return walk[i].used;
+    return true;
+}
+
+/* A freed small block waits on its size's quick list, unmerged: a second free, realloc and
+ * usable_size refuse it as DOUBLE_FREE, the walk and the stats count it free, and the next
+ * malloc of its size takes it back. A malloc that cannot be served without growing the heap
+ * first empties the lists, so their chunks merge, even when it then fails. */
+static void quick_lists(void) {
+    EXPECT(TAGALLOC_QUICK, "built without quick lists");
+    unsigned char *a = filled(tagalloc_malloc(60), 0x61), *b = filled(tagalloc_malloc(60), 0x62);
+    unsigned char *c = filled(tagalloc_malloc(60), 0x63);
+    unsigned char *guard = filled(tagalloc_malloc(60), 0x64);
+    tagalloc_stats stats, then;
+    tagalloc_get_stats(&then);
+    free_checked(b, 0x62);
+    tagalloc_get_stats(&stats);
+    EXPECT(!walk_says_used(b) && stats.in_use == then.in_use - 64 &&
+               stats.free_chunks == then.free_chunks + 1,
+           "a quick chunk reads as used, or is not counted free");
+    expect_refused(b, TAGALLOC_ERR_DOUBLE_FREE, true);
+    unsigned char *again = tagalloc_malloc(60);
+    EXPECT(again == b, "malloc(60) took %p, not the quick chunk %p", (void *)again, (void *)b);
+    free_checked(filled(again, 0x62), 0x62);
+    free_checked(a, 0x61);
+    free_checked(c, 0x63); /* a, b and c touch, and wait apart */
+    tagalloc_get_stats(&then);
+    tagalloc_set_heap_limit(then.heap_size); /* nothing fits without growing, or merging */
+    EXPECT(tagalloc_malloc(then.largest_free) == 0 &&
+               tagalloc_last_error() == TAGALLOC_ERR_OUT_OF_MEMORY,
+           "a request larger than every free chunk was served");
+    tagalloc_get_stats(&stats);
+    EXPECT(stats.free_chunks + 2 <= then.free_chunks && stats.free == then.free,
+           "the quick chunks did not merge before the heap would grow: %zu free chunks, then %zu",
+           then.free_chunks, stats.free_chunks);
+    EXPECT(tagalloc_check() == TAGALLOC_CHECK_OK, "check %d", tagalloc_check());
+    tagalloc_set_heap_limit(SIZE_MAX);
+    free_checked(guard, 0x64);
+    expect_empty(3);
+}
+
 /* ---- Overflows into the next chunk's head ------------------------------------------------ */
 
 /* [u][v][w][guard], in address order under first fit: u overflows `len` bytes of `byte` past
@@ -566,6 +613,7 @@ static void small_request_near_the_limit(void) {
  * printing that the first one went through. */
 static void default_handler_traps(void) {
     unsigned char *a = filled(tagalloc_malloc(24), 0x76);
+    EXPECT(tagalloc_malloc(24) != 0, "no second block"); /* in use: a waits on its quick list */
     tagalloc_free(a);
     printf("# freed once\n");
     tagalloc_free(a);
@@ -600,6 +648,8 @@ static const struct {
      at_a_free_chunk, RELEASE | DEBUG},
     {"a double free is refused as DOUBLE_FREE under every policy and coalescing, merged or not",
      double_free, RELEASE | DEBUG},
+    {"a block on a quick list is refused as DOUBLE_FREE, reused whole, and merged before the "
+     "heap would grow", quick_lists, RELEASE | DEBUG},
     {"an off-by-one NUL byte over the next head is caught freeing either chunk", off_by_one_nul,
      RELEASE | DEBUG},
     {"a word of any byte over the next head is caught freeing either chunk", word_overflow,
