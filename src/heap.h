@@ -44,8 +44,10 @@
  * gains TAG_QUICK and goes on a singly linked list of its size (its payload's first word links
  * it), unmerged, for the next malloc of that size to take back whole. To its neighbours it is
  * still used, so I3 holds; to free, realloc and the walk it is free. A malloc that would grow
- * the heap, a free that would make a list's total QUICK_MAX, a free that leaves no block in use
- * and a policy switch first release them all (quick_flush), merging as free does.           */
+ * the heap, the free that brings the lists to QUICK_MAX chunks, a free that leaves no block in
+ * use and a policy switch release them all (quick_flush), merging as free does. So the heap
+ * grows only when no merge could serve, and no list grows long: a long list's chunks would be
+ * cold when malloc takes them back (bench/README.md).                                       */
 #ifndef TAGALLOC_HEAP_H
 #define TAGALLOC_HEAP_H
 
