@@ -388,13 +388,15 @@ TAGALLOC_EXPORT(tagalloc_free) void tagalloc_free(void *payload) {
     uint32_t size = chunk_size(c);
 #if TAGALLOC_QUICK
     if (size < QUICK_BYTES && h->quick_count < QUICK_MAX && heap_is_segregated(h) &&
-        !heap_is_deferred(h)) { /* onto its quick list, unmerged */
+        !heap_is_deferred(h)) { /* onto its quick list, unmerged (while quick_flush runs, the
+                                 * QUICK_FLUSHING bit makes the count too high) */
         *chunk_head(c) |= TAG_QUICK;
         chunk_links(c)[0] = h->quick[size / ALIGN];
         h->quick[size / ALIGN] = chunk_link(c);
         h->in_use -= size;
-        if (++h->quick_count == QUICK_MAX || !h->in_use) quick_flush(h); /* full, or nothing in
-                                                 * use: then the heap merges back whole */
+        h->quick_count++;
+        if (!h->in_use) quick_flush(h); /* nothing in use: the heap merges back whole (a free
+                                         * past QUICK_MAX leaves them to the next growth) */
         return;
     }
 #endif

@@ -43,11 +43,11 @@
  * Quick lists (TAGALLOC_QUICK, the fast drop-ins): a freed chunk below QUICK_BYTES keeps TAG_USED,
  * gains TAG_QUICK and goes on a singly linked list of its size (its payload's first word links
  * it), unmerged, for the next malloc of that size to take back whole. To its neighbours it is
- * still used, so I3 holds; to free, realloc and the walk it is free. A malloc that would grow
- * the heap, the free that brings the lists to QUICK_MAX chunks, a free that leaves no block in
- * use and a policy switch release them all (quick_flush), merging as free does. So the heap
- * grows only when no merge could serve, and no list grows long: a long list's chunks would be
- * cold when malloc takes them back (bench/README.md).                                       */
+ * still used, so I3 holds; to free, realloc and the walk it is free. At most QUICK_MAX wait:
+ * past that a free merges as before, so lists stay short (a long list's chunks are cold when
+ * malloc takes them back). A malloc that would grow the heap, a free that leaves no block in
+ * use and a policy switch release them all (quick_flush), merging as free does, so the heap
+ * grows only when no merge could serve (bench/README.md, fifth round).                      */
 #ifndef TAGALLOC_HEAP_H
 #define TAGALLOC_HEAP_H
 
@@ -113,7 +113,7 @@ _Static_assert(BIN_EXACT <= 32, "malloc finds an exact class's bit in bitmap[0]"
 #define QUICK_BYTES BIN_EXACT_BYTES /* chunks below this size go on quick lists when freed */
 #endif
 #ifndef QUICK_MAX
-#define QUICK_MAX 64u               /* at most this many chunks wait there (bench/README.md) */
+#define QUICK_MAX 256u              /* at most this many chunks wait there */
 #endif
 #define QUICK_FLUSHING 0x80000000u /* in quick_count while quick_flush empties the lists */
 

@@ -278,7 +278,9 @@ static bool walk_says_used(const void *payload) {
 /* A freed small block waits on its size's quick list, unmerged: a second free, realloc and
  * usable_size refuse it as DOUBLE_FREE, the walk and the stats count it free, and the next
  * malloc of its size takes it back. A malloc that cannot be served without growing the heap
- * first empties the lists, so their chunks merge, even when it then fails. */
+ * first empties the lists, so their chunks merge, even when it then fails. No more than
+ * QUICK_MAX wait; a free that lists the last block in use empties them, one past QUICK_MAX
+ * leaves them to the next malloc that would grow the heap. */
 static void quick_lists(void) {
     EXPECT(TAGALLOC_QUICK, "built without quick lists");
     unsigned char *a = filled(tagalloc_malloc(60), 0x61), *b = filled(tagalloc_malloc(60), 0x62);
@@ -308,7 +310,17 @@ static void quick_lists(void) {
            then.free_chunks, stats.free_chunks);
     EXPECT(tagalloc_check() == TAGALLOC_CHECK_OK, "check %d", tagalloc_check());
     tagalloc_set_heap_limit(SIZE_MAX);
-    free_checked(guard, 0x64);
+    static unsigned char *many[QUICK_MAX + 8]; /* past QUICK_MAX waiting, a free merges */
+    for (size_t i = 0; i < QUICK_MAX + 8; i++) many[i] = filled(tagalloc_malloc(24), 0x65);
+    for (size_t i = 0; i < QUICK_MAX + 8; i++) free_checked(many[i], 0x65);
+    EXPECT(the_heap.quick_count == QUICK_MAX, "%u chunks wait on the quick lists, not %u",
+           (unsigned)the_heap.quick_count, QUICK_MAX);
+    free_checked(guard, 0x64); /* past QUICK_MAX: merged, and the quick chunks stay */
+    tagalloc_get_stats(&stats);
+    EXPECT(stats.in_use == 0 && stats.free_chunks > QUICK_MAX, "in_use %zu, %zu free chunks",
+           stats.in_use, stats.free_chunks);
+    free_checked(filled(tagalloc_malloc(stats.heap_size), 0x66), 0x66); /* grows the heap: the
+                                                                         * lists merge first */
     expect_empty(3);
 }
 
