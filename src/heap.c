@@ -453,6 +453,11 @@ static bool resize_in_place(heap *h, chunk *c, uint32_t size) {
         chunk_set(c, have, true);
         chunk_set_prev_used(c + have, true);
         note_merge(h, c, next, have);
+        if (!TAGALLOC_FAST_PATHS && TAGALLOC_VICTIM && victim && left >= CHUNK_MIN) {
+            shrink(h, c, size); /* the rest stays the victim, as the fast path leaves it: */
+            h->victim = chunk_link(list_unlink(h, c + size)); /* the same heap in every build */
+            return true;
+        }
     }
     shrink(h, c, size);
     return true;
