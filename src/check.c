@@ -77,7 +77,8 @@ TAGALLOC_EXPORT(tagalloc_check) int tagalloc_check(void) {
     if (in_use != h->in_use) return broke(TAGALLOC_CHECK_I6, 0);
     if (!victim_seen) return broke(TAGALLOC_CHECK_I4, 0);
 #if TAGALLOC_QUICK
-    for (uint32_t bin = 0; bin < QUICK_BYTES / ALIGN; bin++) { /* each quick chunk once, right list */
+    for (uint32_t bin = 0; bin < QUICK_BYTES / ALIGN; bin++) { /* each quick chunk once, on
+                                                                 * its size's list */
         for (link l = h->quick[bin]; l; l = chunk_links(chunk_at(l))[0]) {
             chunk *q = chunk_at(l);
             if (!link_in_heap(h, l) || !quick-- || (*chunk_head(q) & TAG_QUICK) == 0 ||
