@@ -395,8 +395,6 @@ TAGALLOC_EXPORT(tagalloc_free) void tagalloc_free(void *payload) {
         h->quick[size / ALIGN] = chunk_link(c);
         h->in_use -= size;
         h->quick_count++;
-        if (!h->in_use) quick_flush(h); /* nothing in use: the heap merges back whole (a free
-                                         * past QUICK_MAX leaves them to the next growth) */
         return;
     }
 #endif

@@ -45,9 +45,11 @@
  * it), unmerged, for the next malloc of that size to take back whole. To its neighbours it is
  * still used, so I3 holds; to free, realloc and the walk it is free. At most QUICK_MAX wait:
  * past that a free merges as before, so lists stay short (a long list's chunks are cold when
- * malloc takes them back). A malloc that would grow the heap, a free onto a list that leaves
- * no block in use and a policy switch release them all (quick_flush), merging as free does, so
- * the heap grows only when no merge could serve (bench/README.md, fifth round).             */
+ * malloc takes them back). A malloc that would grow the heap and a policy switch release them
+ * all (quick_flush), merging as free does, so the heap grows only when no merge could serve
+ * (bench/README.md, fifth round). Freeing the last block in use leaves them waiting, as glibc's
+ * tcache does: merging them there made a malloc and free in a loop, with nothing else in use,
+ * merge and split the same chunk every time (bench/README.md, sixth round).                 */
 #ifndef TAGALLOC_HEAP_H
 #define TAGALLOC_HEAP_H
 

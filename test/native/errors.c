@@ -143,9 +143,12 @@ static void free_checked(unsigned char *payload, unsigned char fill) {
            (void *)payload);
 }
 
-/* The heap holds one free chunk (or nothing), and every bad pointer was counted. */
+/* The heap holds one free chunk (or nothing) once the blocks waiting on quick lists merge (a
+ * policy call empties the lists, as a malloc that would grow the heap does), and every bad
+ * pointer was counted. */
 static void expect_empty(size_t bad_frees) {
     tagalloc_stats stats;
+    tagalloc_set_policy(tagalloc_get_policy());
     tagalloc_get_stats(&stats);
     EXPECT(stats.in_use == 0 && stats.free_chunks <= 1, "in_use %zu bytes, %zu free chunks",
            stats.in_use, stats.free_chunks);
@@ -279,8 +282,8 @@ static bool walk_says_used(const void *payload) {
  * usable_size refuse it as DOUBLE_FREE, the walk and the stats count it free, and the next
  * malloc of its size takes it back. A malloc that cannot be served without growing the heap
  * first empties the lists, so their chunks merge, even when it then fails. No more than
- * QUICK_MAX wait; a free that lists the last block in use empties them, one past QUICK_MAX
- * leaves them to the next malloc that would grow the heap. */
+ * QUICK_MAX wait; past that a free merges, and leaves them to the next malloc that would grow
+ * the heap. */
 static void quick_lists(void) {
     EXPECT(TAGALLOC_QUICK, "built without quick lists");
     unsigned char *a = filled(tagalloc_malloc(60), 0x61), *b = filled(tagalloc_malloc(60), 0x62);
@@ -321,6 +324,12 @@ static void quick_lists(void) {
            stats.in_use, stats.free_chunks);
     free_checked(filled(tagalloc_malloc(stats.heap_size), 0x66), 0x66); /* grows the heap: the
                                                                          * lists merge first */
+    unsigned char *alone = filled(tagalloc_malloc(60), 0x67); /* nothing else in use */
+    free_checked(alone, 0x67); /* waits all the same: a malloc and free in a loop reuse it whole */
+    EXPECT(the_heap.quick_count == 1 && tagalloc_malloc(60) == alone,
+           "the last block in use did not wait on its quick list");
+    free_checked(filled(alone, 0x67), 0x67);
+    free_checked(filled(tagalloc_malloc(stats.heap_size), 0x66), 0x66); /* merges it */
     expect_empty(3);
 }
 
