@@ -43,7 +43,11 @@
  * Quick lists (TAGALLOC_QUICK, the fast drop-ins): a freed chunk below QUICK_BYTES keeps TAG_USED,
  * gains TAG_QUICK and goes on a singly linked list of its size (its payload's first word links
  * it), unmerged, for the next malloc of that size to take back whole. To its neighbours it is
- * still used, so I3 holds; to free, realloc and the walk it is free. At most QUICK_MAX wait:
+ * still used, so I3 holds; to free, realloc and the walk it is free. Only the small chunks wait,
+ * those cut from the high ends of free chunks (SMALL_CHUNK), where they gather apart from the
+ * larger ones: a larger chunk waiting among large blocks keeps them from merging, and that cost
+ * the malloc-lab compiler traces a quarter of their speed (bench/README.md, sixth round). At
+ * most QUICK_MAX wait:
  * past that a free merges as before, so lists stay short (a long list's chunks are cold when
  * malloc takes them back). A malloc that would grow the heap and a policy switch release them
  * all (quick_flush), merging as free does, so the heap grows only when no merge could serve
@@ -111,8 +115,9 @@ _Static_assert(BIN_EXACT_BYTES == 1u << BIN_EXACT_LOG2, "the classes above start
 _Static_assert(BIN_WORDS <= 32, "one summary word indexes every bitmap word");
 _Static_assert(BIN_EXACT <= 32, "malloc finds an exact class's bit in bitmap[0]");
 
+#define SMALL_CHUNK 128u /* below this a chunk is cut from the high end of a free one (heap.c) */
 #ifndef QUICK_BYTES
-#define QUICK_BYTES BIN_EXACT_BYTES /* chunks below this size go on quick lists when freed */
+#define QUICK_BYTES SMALL_CHUNK /* chunks below this size go on quick lists when freed */
 #endif
 #ifndef QUICK_MAX
 #define QUICK_MAX 256u              /* at most this many chunks wait there */

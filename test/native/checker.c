@@ -160,7 +160,7 @@ int main(void) {
     expect(TAGALLOC_CHECK_I7, "a quick_count off by one is I7");
 
     save();
-    the_heap.quick[held_bin + 1] = the_heap.quick[held_bin];
+    the_heap.quick[held_bin - 1] = the_heap.quick[held_bin];
     the_heap.quick[held_bin] = 0;
     expect(TAGALLOC_CHECK_I7, "a quick chunk on another size's list is I7");
 
