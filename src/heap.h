@@ -116,6 +116,9 @@ _Static_assert(BIN_WORDS <= 32, "one summary word indexes every bitmap word");
 _Static_assert(BIN_EXACT <= 32, "malloc finds an exact class's bit in bitmap[0]");
 
 #define SMALL_CHUNK 128u /* below this a chunk is cut from the high end of a free one (heap.c) */
+/* QUICK_BYTES and QUICK_MAX may be set with -D for experiments (bench/README.md's variants were
+ * built that way: QUICK_BYTES at 128 and 256, QUICK_MAX at 0, 32, 64 and 256); the libraries use
+ * these values. */
 #ifndef QUICK_BYTES
 #define QUICK_BYTES SMALL_CHUNK /* chunks below this size go on quick lists when freed */
 #endif
