@@ -189,7 +189,7 @@ __attribute__((noinline, cold)) static chunk *heap_grow(heap *h, uint32_t size, 
  * A small request that grows the heap grows it by GROW_SMALL bytes: room for the small ones at
  * the top and larger ones below. A large request grows it by exactly what it needs, so a block
  * at the heap's end can keep growing in place (the realloc traces). Both numbers were chosen by
- * replaying the benchmark traces (bench/); SMALL_CHUNK is in heap.h, where the quick lists use it. */
+ * replaying the benchmark traces (bench/); SMALL_CHUNK is in heap.h, the quick lists use it too. */
 #define GROW_SMALL 2048u
 
 static bool is_small(const heap *h, uint32_t size) {

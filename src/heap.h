@@ -46,14 +46,13 @@
  * still used, so I3 holds; to free, realloc and the walk it is free. Only the small chunks wait,
  * those cut from the high ends of free chunks (SMALL_CHUNK), where they gather apart from the
  * larger ones: a larger chunk waiting among large blocks keeps them from merging, and that cost
- * the malloc-lab compiler traces a quarter of their speed (bench/README.md, sixth round). At
- * most QUICK_MAX wait:
- * past that a free merges as before, so lists stay short (a long list's chunks are cold when
- * malloc takes them back). A malloc that would grow the heap and a policy switch release them
- * all (quick_flush), merging as free does, so the heap grows only when no merge could serve
+ * the malloc-lab compiler traces a quarter of their speed (bench/README.md, sixth round). At most
+ * QUICK_MAX wait: past that a free merges as before, so lists stay short (a long list's chunks are
+ * cold when malloc takes them back). A malloc that would grow the heap and a policy switch release
+ * them all (quick_flush), merging as free does, so the heap grows only when no merge could serve
  * (bench/README.md, fifth round). Freeing the last block in use leaves them waiting, as glibc's
  * tcache does: merging them there made a malloc and free in a loop, with nothing else in use,
- * merge and split the same chunk every time (bench/README.md, sixth round).                 */
+ * merge and split the same chunk every time (bench/README.md, sixth round).                      */
 #ifndef TAGALLOC_HEAP_H
 #define TAGALLOC_HEAP_H
 
