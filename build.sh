@@ -150,8 +150,9 @@ build_emscripten_mt() {
 # on; src/record.c defines the public and standard names as the unlocked call, then one record to
 # the host through the import env.tagalloc_record (src/record.h). Same optimisation as the
 # ordinary drop-in, but no quick lists: the page replays the trace on tagalloc.wasm, which keeps
-# none, and must draw the heap the program had. Emscripten programs link src/record.js (--js-library) for that import; the
-# Emscripten archive also carries src/unthreaded.c, as build_emscripten's do.
+# none, and must draw the heap the program had. Emscripten programs link src/record.js
+# (--js-library) for that import; the Emscripten archive also carries src/unthreaded.c, as
+# build_emscripten's do.
 # Then the recording tests' programs (test/record/*.c, test/record.test.js): each linked with the
 # recording library, and wordfreq also with the ordinary one, which bin/tagalloc.js must refuse;
 # wordfreq also for Emscripten.
