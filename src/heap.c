@@ -187,9 +187,12 @@ __attribute__((noinline, cold)) static chunk *heap_grow(heap *h, uint32_t size, 
  * free chunk that serves it, a larger one from the low end, so small and large blocks gather
  * apart and a freed run of large blocks merges into room for larger ones (the binary traces).
  * A small request that grows the heap grows it by GROW_SMALL bytes: room for the small ones at
- * the top and larger ones below. A large request grows it by exactly what it needs, so a block
- * at the heap's end can keep growing in place (the realloc traces). Both numbers were chosen by
- * replaying the benchmark traces (bench/); SMALL_CHUNK is in heap.h, the quick lists use it too. */
+ * the top and larger ones below. That request itself is cut from the low end, right after the
+ * last block: when that block is one a realloc keeps growing (realloc2), it then moves at once,
+ * past the small one, instead of first growing through the 2 KiB and leaving 6 KiB behind when
+ * it moves. A large request grows the heap by exactly what it needs, so a block at the heap's
+ * end can keep growing in place (the realloc traces). Both numbers were chosen by replaying the
+ * benchmark traces (bench/); SMALL_CHUNK is in heap.h, the quick lists use it too. */
 #define GROW_SMALL 2048u
 
 static bool is_small(const heap *h, uint32_t size) {
@@ -230,7 +233,10 @@ __attribute__((always_inline)) static inline chunk *heap_allocate(heap *h, uint3
 #if TAGALLOC_QUICK
         else if (h->quick_count) quick_flush(h); /* their room before new memory */
 #endif
-        else if ((c = heap_grow(h, size, small ? GROW_SMALL : 0))) break; /* the top */
+        else if ((c = heap_grow(h, size, small ? GROW_SMALL : 0))) { /* the top */
+            small = false; /* cut from the low end: beside the last block (GROW_SMALL) */
+            break;
+        }
         else if (whole_class || !heap_is_segregated(h)) return 0; /* the others looked at all */
         else whole_class = true; /* the heap cannot grow: every chunk of the class that may fit */
     }

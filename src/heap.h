@@ -106,7 +106,8 @@ static inline uint32_t align_up(uint32_t n, uint32_t alignment) {
 #define BIN_EXACT_BYTES 256u /* below this a size class is one size (dlmalloc's smallbins) */
 #define BIN_EXACT (BIN_EXACT_BYTES / ALIGN)
 #define BIN_EXACT_LOG2 8u
-#define BIN_SUB_LOG2 3u /* above, each power-of-two range splits into 8 classes */
+#define BIN_SUB_LOG2 4u /* above, each power-of-two range splits into 16 classes: a chunk from
+                          * the next class is at most 1/16 too large (random2, bench/README.md) */
 #define BIN_SUBS (1u << BIN_SUB_LOG2)
 #define BIN_COUNT (BIN_EXACT + (32 - BIN_EXACT_LOG2) * BIN_SUBS)
 #define BIN_WORDS ((BIN_COUNT + 31) / 32)

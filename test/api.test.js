@@ -150,13 +150,14 @@ test('freeIndex lists each size class with its chunks newest first, then the vic
       const heap = await fresh({ debug });                 // segregated fit
       const small = []; const large = [];
       for (let i = 0; i < 5; i++) { small.push(heap.malloc(24)); large.push(heap.malloc(100)); }
-      heap.malloc(24);                          // [.. 24][L4][s4][L3][s3][L2][s2][L1][s1][L0][s0]
+      heap.malloc(24);                 // [s0][free][24][L4][s4][L3][s3][L2][s2][L1][s1][L0]
       heap.free(small[1]); heap.free(small[3]); // 32-byte chunks, apart: small[3] is newer
       heap.free(large[4]);                      // one 112-byte chunk, between used chunks
       const index = heap.freeIndex();
       const classOf = (request) => heap.sizeClass(request);
       assert.deepEqual(classOf(24), { bin: 2, low: 32, high: 32 });
-      assert.deepEqual(classOf(300), { bin: 17, low: 288, high: 304 }); // 32 B wide above 256 B
+      assert.deepEqual(classOf(300), { bin: 19, low: 304, high: 304 }); // 16 B wide to 512 B,
+      assert.deepEqual(classOf(600), { bin: 35, low: 608, high: 624 }); // 32 B to 1 KiB
       assert.deepEqual(index.lists.map((l) => [l.bin, l.low, l.high, l.marked, l.chunks]), [
         [2, 32, 32, true, [{ payload: small[3], size: 32 }, { payload: small[1], size: 32 }]],
         [7, 112, 112, true, [{ payload: large[4], size: 112 }]],

@@ -198,24 +198,24 @@ for (const { name, debug } of VARIANTS) {
     test('requests within a chunk of 4 GiB return 0 with OUT_OF_MEMORY, never wrapping',
       async () => {
       const heap = await fresh({ debug });
-      const a = fillBlock(heap, heap.malloc(28), 0x71); // [U32][end]: no free chunk to absorb
+      const a = fillBlock(heap, heap.malloc(124), 0x71); // [U128][end]: no free chunk to absorb
       const { heapStart, heapSize } = heap.stats();
       const wrap = 0xfffffffc - (heapStart + heapSize - 4); // a chunk this size ends at 2^32 - 4
       const sizes = [U32 - 1, U32 - 4, U32 - 16, U32 - 17, U32 - 65536, 0xffff0000, REQUEST_MAX + 1,
         REQUEST_MAX, wrap + 16, wrap - 4, wrap - 19];
       for (const n of sizes) {
         const before = snapshot(heap);
-        // realloc grows a (the last chunk) in place: its edge lies 32 bytes (a's chunk) further
+        // realloc grows a (the last chunk) in place: its edge lies 128 bytes (a's chunk) further
         for (const [call, request] of [[heap.malloc, n], [(m) => heap.calloc(1, m), n],
           [(m) => heap.calloc(m, 1), n], [(m) => heap.alignedAlloc(64, m), n],
-          [(m) => heap.realloc(a, m), Math.min(n + 32, U32 - 1)]]) {
+          [(m) => heap.realloc(a, m), Math.min(n + 128, U32 - 1)]]) {
           assert.equal(call.call(heap, request), 0, `${call} with ${request}`);
           assert.equal(heap.lastError, 'OUT_OF_MEMORY', `${call} with ${request}`);
         }
         assert.deepEqual(snapshot(heap), before, `a request of ${n} bytes changed the heap`);
       }
-      assert.equal(heap.usableSize(a), 28, 'a failed realloc left the block as it was');
-      assert.ok(heap.bytes(a, 28).every((b) => b === 0x71), 'and its bytes');
+      assert.equal(heap.usableSize(a), 124, 'a failed realloc left the block as it was');
+      assert.ok(heap.bytes(a, 124).every((b) => b === 0x71), 'and its bytes');
       heap.free(a);
     });
 

@@ -274,10 +274,11 @@ test('the free index panel lists each size class with its count, then first fit\
     await call(page, 'malloc', 100);
   }
   await call(page, 'malloc', 24);
-  // Allocations are cut from the top of the space: [.. 24][L4][s4][L3][s3][L2][s2][L1][s1][L0][s0]
+  // The first request grows the heap and sits at its low end; the others are cut from the top of
+  // the space: [s0][free][24][L4][s4][L3][s3][L2][s2][L1][s1][L0]
   const used = await page.evaluate(() => window.heap.walk().filter((c) => c.used)
     .map((c) => c.payload));
-  const [, l4, , , s3, , , , s1] = used;
+  const [, , l4, , , s3, , , , s1] = used;
   for (const p of [s1, s3, l4]) await call(page, 'free', p);
   await nextFrames(page);
   const rows = () => page.$$eval('#free-index ol.ix-lists > .ix-row', (els) =>

@@ -286,6 +286,7 @@ static bool walk_says_used(const void *payload) {
  * the heap. Only chunks below SMALL_CHUNK wait; the last block in use waits too. */
 static void quick_lists(void) {
     EXPECT(TAGALLOC_QUICK, "built without quick lists");
+    unsigned char *first = filled(tagalloc_malloc(60), 0x60); /* grows the heap: its low end */
     unsigned char *a = filled(tagalloc_malloc(60), 0x61), *b = filled(tagalloc_malloc(60), 0x62);
     unsigned char *c = filled(tagalloc_malloc(60), 0x63);
     unsigned char *guard = filled(tagalloc_malloc(60), 0x64);
@@ -318,6 +319,7 @@ static void quick_lists(void) {
     for (size_t i = 0; i < QUICK_MAX + 8; i++) free_checked(many[i], 0x65);
     EXPECT(the_heap.quick_count == QUICK_MAX, "%u chunks wait on the quick lists, not %u",
            (unsigned)the_heap.quick_count, QUICK_MAX);
+    free_checked(first, 0x60);
     free_checked(guard, 0x64); /* past QUICK_MAX: merged, and the quick chunks stay */
     tagalloc_get_stats(&stats);
     EXPECT(stats.in_use == 0 && stats.free_chunks > QUICK_MAX, "in_use %zu, %zu free chunks",
