@@ -221,10 +221,11 @@ __attribute__((noinline, cold)) static void quick_flush(heap *h) {
  * aligned_alloc: 20 bytes smaller there and no slower (bench/README.md, sixth round); with all
  * four policies it is larger, and inlined it put tagalloc.wasm 973 bytes over. */
 #if TAGALLOC_ALL_POLICIES
-static chunk *heap_allocate(heap *h, uint32_t size) {
+#define INLINED_IN_DROP_INS
 #else
-__attribute__((always_inline)) static inline chunk *heap_allocate(heap *h, uint32_t size) {
+#define INLINED_IN_DROP_INS inline __attribute__((always_inline))
 #endif
+static INLINED_IN_DROP_INS chunk *heap_allocate(heap *h, uint32_t size) {
     bool small = is_small(h, size), whole_class = false;
     link victim;
     chunk *c;
