@@ -171,7 +171,8 @@ __attribute__((noinline, cold)) static chunk *heap_grow(heap *h, uint32_t size, 
         more = need; /* at_least is a wish: a heap near its limit still serves what fits */
     }
     uintptr_t new_end = (uintptr_t)h->end + more;
-    if (last) index_remove(h, last); /* while it is still the last chunk: the top */
+    if (last && !heap_is_segregated(h)) index_remove(h, last); /* segregated keeps the top off
+                                                              * the index (I4) */
     chunk *fresh = h->end; /* the old end tag becomes the new chunk's head, PREV_USED kept */
     h->end = (chunk *)new_end;
     *chunk_head(h->end) = TAG_USED;
