@@ -323,9 +323,9 @@ __attribute__((noinline)) static chunk *chunk_verified(heap *h, const void *payl
 /* A request cut from the victim or the top where heap_allocate would cut it, without the index:
  * from the victim when no bin could serve first (no bin at all, or none from the request's own
  * class up to the victim's; an exact class's own bin malloc has found empty), from the top when
- * there is neither a victim nor a bin. The same split as heap_allocate's,
- * written out with the tags it knows: sharing heap_allocate's (a `place` both call) measured 4%
- * slower, 8% on the make trace (bench/README.md). */
+ * there is neither a victim nor a bin. The same split as heap_allocate's, written out with the
+ * tags it knows: sharing heap_allocate's (a `place` both call) measured 4% slower, 8% on the
+ * make trace (bench/README.md). */
 static HOT chunk *carve(heap *h, uint32_t size) {
     bool top = !h->victim;
     if (top && (h->summary || chunk_is_prev_used(h->end))) return 0;
