@@ -45,7 +45,7 @@ TAGALLOC_EXPORT(tagalloc_check) int tagalloc_check(void) {
     if (!h->start) return TAGALLOC_CHECK_OK;
     uint32_t free_chunks = 0, in_use = 0, quick = 0;
     bool prev_used = true, rover_seen = h->rover == 0, victim_seen = h->victim == 0;
-    chunk *c = h->start;
+    chunk *c = h->start, *last = 0;
     for (; c < h->end; c = chunk_next(c)) {
         uint32_t size = chunk_size(c);
         if (size < CHUNK_MIN) return broke(TAGALLOC_CHECK_I1, c);
@@ -66,11 +66,13 @@ TAGALLOC_EXPORT(tagalloc_check) int tagalloc_check(void) {
         victim_seen |= h->victim == chunk_link(c) && !chunk_is_used(c) && /* free, not the top */
                        !chunk_is_end(chunk_next(c));
         prev_used = chunk_is_used(c);
+        last = c;
     }
     if (c != h->end || (*chunk_head(c) & ~TAG_PREV_USED) != TAG_USED)
         return broke(TAGALLOC_CHECK_I2, c == h->end ? c : 0);
     if (chunk_is_prev_used(c) != prev_used) return broke(TAGALLOC_CHECK_I5, c);
     if (!rover_seen && h->rover != chunk_link(h->end)) return broke(TAGALLOC_CHECK_I6, 0);
+    if (h->top != (prev_used ? 0 : last)) return broke(TAGALLOC_CHECK_I6, last);
     if (TAGALLOC_QUICK && quick != h->quick_count && !(h->quick_count & QUICK_FLUSHING))
         return broke(TAGALLOC_CHECK_I7, 0); /* while quick_flush runs, the lists alone say how
                                              * many are left */
@@ -100,7 +102,7 @@ TAGALLOC_EXPORT(tagalloc_check) int tagalloc_check(void) {
     }
     for (uint32_t word = 0; word < BIN_WORDS; word++)
         if ((h->summary >> word & 1) != (h->bitmap[word] != 0)) return broke(TAGALLOC_CHECK_I4, 0);
-    bool top_free = !chunk_is_prev_used(h->end) && heap_is_segregated(h);
+    bool top_free = h->top && heap_is_segregated(h);
     if (nodes != free_chunks - top_free - (h->victim != 0)) return broke(TAGALLOC_CHECK_I4, 0);
     return TAGALLOC_CHECK_OK;
 }

@@ -105,7 +105,10 @@ static HOT chunk *release(heap *h, chunk *c) {
     *(tag *)(c + size - TAG_BYTES) = size;
     *chunk_head(c + size) &= ~TAG_PREV_USED;
     h->in_use -= freed;
-    if (heap_is_segregated(h) && c + size == h->end) return c; /* the top: on no list */
+    if (c + size == h->end) {
+        h->top = c;
+        if (heap_is_segregated(h)) return c; /* on no list */
+    }
     if (TAGALLOC_VICTIM && victim) h->victim = chunk_link(c);
     else index_link(h, c, size);
     return c;
@@ -147,6 +150,7 @@ static void merge_all(heap *h) {
             chunk_set(c, size, false); /* the head after next already says "prev free" */
             note_merge(h, c, next, size);
         }
+        if (chunk_next(c) == h->end) h->top = c;
         index_insert(h, c);
     }
     h->loose = false;
@@ -159,11 +163,11 @@ static bool heap_may_end_at(heap *h, uintptr_t new_end) {
            new_end - (uintptr_t)h->start <= CHUNK_SIZE_MAX && grow_reserve(new_end + TAG_BYTES);
 }
 
-/* Extends the heap so that its last chunk is free and at least `size` bytes, by at least
- * `at_least` bytes if it can, else by what is needed; returns that chunk, off the index, or
+/* Extends the heap so that its last chunk, the top, is free and at least `size` bytes, by at
+ * least `at_least` bytes if it can, else by what is needed; returns the top, off the index, or
  * NULL (nothing changed) when the platform or the limit says no. */
 __attribute__((noinline, cold)) static chunk *heap_grow(heap *h, uint32_t size, uint32_t at_least) {
-    chunk *last = chunk_is_prev_used(h->end) ? 0 : chunk_prev(h->end);
+    chunk *last = h->top;
     uint32_t have = last ? chunk_size(last) : 0, need = size - have; /* absorb a free last chunk */
     uint32_t more = need < at_least ? at_least : need;
     while (!heap_may_end_at(h, (uintptr_t)h->end + more)) {
@@ -181,7 +185,7 @@ __attribute__((noinline, cold)) static chunk *heap_grow(heap *h, uint32_t size, 
     if (!last) last = fresh;
     else note_merge(h, last, fresh, have + more);
     chunk_set(last, have + more, false);
-    return last;
+    return h->top = last;
 }
 
 /* Under the segregated policy a chunk below SMALL_CHUNK bytes is cut from the high end of the
@@ -243,6 +247,7 @@ static INLINED_IN_DROP_INS chunk *heap_allocate(heap *h, uint32_t size) {
         else whole_class = true; /* the heap cannot grow: every chunk of the class that may fit */
     }
     bool was_victim = TAGALLOC_VICTIM && chunk_link(c) == victim; /* its rest stays it */
+    bool was_top = c == h->top;
     uint32_t have = chunk_size(c), left = have - size;
     chunk *rest = 0;
     if (left >= CHUNK_MIN) { /* split: [large][rest], or [rest][small] */
@@ -253,6 +258,7 @@ static INLINED_IN_DROP_INS chunk *heap_allocate(heap *h, uint32_t size) {
                                  * faults); its TAG_PREV_USED is set below if c comes first */
         have = size;
     }
+    if (was_top) h->top = rest && !small ? rest : 0; /* [large][top], or [rest][small] */
     chunk_set(c, have, true);
     chunk_set_prev_used(chunk_next(c), true);
     h->in_use += have;
@@ -328,8 +334,8 @@ __attribute__((noinline)) static chunk *chunk_verified(heap *h, const void *payl
  * make trace (bench/README.md). */
 static HOT chunk *carve(heap *h, uint32_t size) {
     bool top = !h->victim;
-    if (top && (h->summary || chunk_is_prev_used(h->end))) return 0;
-    chunk *v = top ? chunk_prev(h->end) : chunk_at(h->victim), *c;
+    if (top && (h->summary || !h->top)) return 0;
+    chunk *v = top ? h->top : chunk_at(h->victim), *c;
     uint32_t have = chunk_size(v), left = have - size;
     if (have < size + CHUNK_MIN) return 0;
     if (!top && h->summary) {
@@ -342,6 +348,7 @@ static HOT chunk *carve(heap *h, uint32_t size) {
         *chunk_head(c + size) |= TAG_PREV_USED;
         chunk_set(v, left, false);
         h->victim = chunk_link(v);
+        if (top) h->top = 0; /* c is the last chunk now */
         event_record(TAGALLOC_EVENT_PLACE, c, size);
         event_record(TAGALLOC_EVENT_SPLIT, v, left);
     } else { /* [large][v]: the rest moves up, still the victim or the top */
@@ -350,7 +357,8 @@ static HOT chunk *carve(heap *h, uint32_t size) {
         chunk *rest = c + size;
         *chunk_head(rest) = left | TAG_PREV_USED;
         *chunk_foot(rest) = left;
-        if (!top) h->victim = chunk_link(rest);
+        if (top) h->top = rest;
+        else h->victim = chunk_link(rest);
         event_record(TAGALLOC_EVENT_PLACE, c, size);
         event_record(TAGALLOC_EVENT_SPLIT, rest, left);
     }
@@ -454,10 +462,12 @@ static bool resize_in_place(heap *h, chunk *c, uint32_t size) {
             *chunk_head(c + size) = left | TAG_PREV_USED;
             *chunk_foot(c + size) = left;
             if (victim) h->victim = chunk_link(c + size);
+            else h->top = c + size;
             event_record(TAGALLOC_EVENT_SPLIT, c + size, left);
             return true;
         }
         h->in_use += chunk_size(next);
+        if (next == h->top) h->top = 0; /* shrink's release sets it again if it leaves one */
         have = both; /* [this][free] -> [this + next], used */
         chunk_set(c, have, true);
         chunk_set_prev_used(c + have, true);

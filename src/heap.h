@@ -36,8 +36,8 @@
  *      Under the segregated policy two free chunks stay off the bins (index.c): the last
  *      chunk, the top, when free; and the victim, a free chunk that is not the top, or none
  *   I5 a chunk's TAG_PREV_USED bit equals the used state of the chunk before it
- *   I6 the rover is a chunk (or 0); the in_use count equals the sum of used chunk sizes
- *      (quick chunks not counted)
+ *   I6 the rover is a chunk (or 0); top is the last chunk when that is free, else NULL; the
+ *      in_use count equals the sum of used chunk sizes (quick chunks not counted)
  *   I7 a chunk has TAG_QUICK iff it is on the quick list of its size; quick_count counts them
  *
  * Quick lists (TAGALLOC_QUICK, the fast drop-ins): a freed chunk below QUICK_BYTES keeps TAG_USED,
@@ -139,6 +139,8 @@ typedef struct heap {
     uintptr_t origin;   /* links and the rover are offsets from here */
     chunk *start;       /* chunk 0; NULL until the first growth */
     chunk *end;         /* the end tag */
+    chunk *top;         /* the last chunk when it is free, else NULL: kept here, as dlmalloc
+                         * keeps its top, so that cutting from it reads no tags to find it */
     uintptr_t limit;    /* the end tag may not pass this address */
     uint32_t in_use, peak_in_use, peak_heap, bad_frees;
     link rover;         /* next fit resumes here (a chunk, used or free) */

@@ -140,8 +140,8 @@ static HOT chunk *take_segregated(heap *h, uint32_t size, bool whole_class) {
         }
         if (c) return list_unlink(h, c);
     }
-    chunk *top = chunk_is_prev_used(h->end) ? 0 : chunk_prev(h->end); /* the last resort, */
-    return top && chunk_size(probe(top)) >= size ? top : 0;              /* never on a list */
+    chunk *top = h->top; /* the last resort, never on a list */
+    return top && chunk_size(probe(top)) >= size ? top : 0;
 }
 
 #if TAGALLOC_ALL_POLICIES

@@ -174,7 +174,7 @@ enum {
     TAGALLOC_CHECK_I4, /* a chunk is on the free index iff it is free (but the segregated top
                         * and victim); links agree both ways */
     TAGALLOC_CHECK_I5, /* each chunk's PREV_USED bit tells whether the chunk before it is used */
-    TAGALLOC_CHECK_I6, /* the rover is a chunk; the in_use count matches the chunks */
+    TAGALLOC_CHECK_I6, /* the rover is a chunk; top is the free last chunk; in_use matches */
     TAGALLOC_CHECK_I7, /* a chunk is quick iff it is on its size's quick list, counted once */
 };
 

@@ -71,10 +71,8 @@ size_t tagalloc_index_walk_from(size_t skip, tagalloc_index_entry *out, size_t m
         chunk *v = chunk_at(h->victim);
         entry_put(h, out, skip, max, &n, TAGALLOC_INDEX_VICTIM, bin_of(chunk_size(v)), v);
     }
-    if (heap_is_segregated(h) && !chunk_is_prev_used(h->end)) {
-        chunk *top = chunk_prev(h->end);
-        entry_put(h, out, skip, max, &n, TAGALLOC_INDEX_TOP, bin_of(chunk_size(top)), top);
-    }
+    if (heap_is_segregated(h) && h->top)
+        entry_put(h, out, skip, max, &n, TAGALLOC_INDEX_TOP, bin_of(chunk_size(h->top)), h->top);
     return n;
 }
 

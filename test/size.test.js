@@ -10,8 +10,10 @@ import { test } from 'node:test';
 // classes up to 256 bytes and the bounded search of a request's own class (issue 11), built
 // without the drop-in's fast paths (build.sh says why). 7,808 on 2026-12-01: +724 bytes for the
 // page's picture of the free index (src/walk_index.c: tagalloc_index_walk_from and
-// tagalloc_size_class, in the standalone module only; the drop-ins leave them out).
-const BUDGET = 7_936;
+// tagalloc_size_class, in the standalone module only; the drop-ins leave them out). 7,991 on
+// 2026-12-02: +97 bytes for the top kept in the heap struct (heap.h's I6; issue 11: cutting from
+// the top reads no tags to find it, the coalescing trace 0.70x to 0.78x).
+const BUDGET = 8_064;
 
 test(`tagalloc.wasm stays within its budget of ${BUDGET} bytes`, () => {
   const { size } = statSync(new URL('../wasm/tagalloc.wasm', import.meta.url));

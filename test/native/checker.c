@@ -132,6 +132,14 @@ int main(void) {
     the_heap.rover = chunk_link(chunk_of(b)) + ALIGN;
     expect(TAGALLOC_CHECK_I6, "a rover that is not a chunk is I6");
 
+    save();
+    the_heap.top = listed;
+    expect(TAGALLOC_CHECK_I6, "a top that is not the last chunk is I6");
+
+    save();
+    the_heap.top = 0;
+    expect(TAGALLOC_CHECK_I6, "no top while the last chunk is free is I6");
+
 #if TAGALLOC_QUICK
     chunk *held = chunk_of(small); /* 112 bytes: a quick list's size */
     uint32_t held_bin = chunk_size(held) / ALIGN;
