@@ -43,10 +43,12 @@
  * Quick lists (TAGALLOC_QUICK, the fast drop-ins): a freed chunk below QUICK_BYTES keeps TAG_USED,
  * gains TAG_QUICK and goes on a singly linked list of its size (its payload's first word links
  * it), unmerged, for the next malloc of that size to take back whole. To its neighbours it is
- * still used, so I3 holds; to free, realloc and the walk it is free. Only the small chunks wait,
+ * still used, so I3 holds; to free, realloc and the walk it is free. Only small chunks wait:
  * those cut from the high ends of free chunks (SMALL_CHUNK), where they gather apart from the
- * larger ones: a larger chunk waiting among large blocks keeps them from merging, and that cost
- * the malloc-lab compiler traces a quarter of their speed (bench/README.md, sixth round). At most
+ * larger ones, and the next two sizes (128 and 144 bytes: the realloc trace's 128-byte blocks
+ * then come and go without a merge, 0.70x to 0.83x). A larger chunk waiting among large blocks
+ * keeps them from merging: waiting chunks of up to 176 or 240 bytes cost the malloc-lab compiler
+ * traces a quarter of their speed (bench/README.md, sixth and eighth rounds). At most
  * QUICK_MAX wait: past that a free merges as before, so lists stay short (a long list's chunks are
  * cold when malloc takes them back). A malloc that would grow the heap and a policy switch release
  * them all (quick_flush), merging as free does, so the heap grows only when no merge could serve
@@ -117,10 +119,10 @@ _Static_assert(BIN_EXACT <= 32, "malloc finds an exact class's bit in bitmap[0]"
 
 #define SMALL_CHUNK 128u /* below this a chunk is cut from the high end of a free one (heap.c) */
 /* QUICK_BYTES and QUICK_MAX may be set with -D for experiments (bench/README.md's variants were
- * built that way: QUICK_BYTES at 128 and 256, QUICK_MAX at 0, 32, 64 and 256); the libraries use
+ * built that way: QUICK_BYTES at 128 to 256, QUICK_MAX at 0, 32, 64 and 256); the libraries use
  * these values. */
 #ifndef QUICK_BYTES
-#define QUICK_BYTES SMALL_CHUNK /* chunks below this size go on quick lists when freed */
+#define QUICK_BYTES (SMALL_CHUNK + 2 * 16u) /* chunks below this size wait on quick lists */
 #endif
 #ifndef QUICK_MAX
 #define QUICK_MAX 256u              /* at most this many chunks wait there */

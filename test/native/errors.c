@@ -283,7 +283,7 @@ static bool walk_says_used(const void *payload) {
  * malloc of its size takes it back. A malloc that cannot be served without growing the heap
  * first empties the lists, so their chunks merge, even when it then fails. No more than
  * QUICK_MAX wait; past that a free merges, and leaves them to the next malloc that would grow
- * the heap. Only chunks below SMALL_CHUNK wait; the last block in use waits too. */
+ * the heap. Only chunks below QUICK_BYTES wait; the last block in use waits too. */
 static void quick_lists(void) {
     EXPECT(TAGALLOC_QUICK, "built without quick lists");
     unsigned char *first = filled(tagalloc_malloc(60), 0x60); /* grows the heap: its low end */
@@ -332,9 +332,9 @@ static void quick_lists(void) {
            "the last block in use did not wait on its quick list");
     free_checked(filled(alone, 0x67), 0x67);
     free_checked(filled(tagalloc_malloc(stats.heap_size), 0x66), 0x66); /* merges it */
-    unsigned char *larger = filled(tagalloc_malloc(SMALL_CHUNK - TAG_BYTES), 0x68);
-    free_checked(larger, 0x68); /* only chunks below SMALL_CHUNK wait: this one merges */
-    EXPECT(the_heap.quick_count == 0, "a chunk of SMALL_CHUNK bytes waits on a quick list");
+    unsigned char *larger = filled(tagalloc_malloc(QUICK_BYTES - TAG_BYTES), 0x68);
+    free_checked(larger, 0x68); /* only chunks below QUICK_BYTES wait: this one merges */
+    EXPECT(the_heap.quick_count == 0, "a chunk of QUICK_BYTES bytes waits on a quick list");
     expect_empty(3);
 }
 
