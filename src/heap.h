@@ -122,7 +122,7 @@ _Static_assert(BIN_EXACT <= 32, "malloc finds an exact class's bit in bitmap[0]"
  * built that way: QUICK_BYTES at 128 to 256, QUICK_MAX at 0, 32, 64 and 256); the libraries use
  * these values. */
 #ifndef QUICK_BYTES
-#define QUICK_BYTES (SMALL_CHUNK + 2 * 16u) /* chunks below this size wait on quick lists */
+#define QUICK_BYTES 160u /* chunks below this size wait on quick lists (see the top) */
 #endif
 #ifndef QUICK_MAX
 #define QUICK_MAX 256u              /* at most this many chunks wait there */
