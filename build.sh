@@ -3,7 +3,8 @@
 #   bash build.sh            everything
 #   bash build.sh native     only the named steps (native module wasi emscripten emscripten_mt
 #                            record examples bench bench_threads programs web native_tests fuzz
-#                            threads deps web_programs; page is deps module web web_programs)
+#                            threads deps web_programs; page is deps module web web_programs;
+#                            variant, only when named: see build_variant)
 # When a tool is missing it installs the Debian packages itself as root, else prints the
 # apt-get line and fails.
 set -euo pipefail
@@ -368,6 +369,24 @@ build_bench() {
         bytes $out/replay-native-dlmalloc
     fi
     for f in $out/*.wasm; do bytes "$f"; done
+}
+
+# A variant of the wasi drop-in for bench/compare.js, built only when asked:
+#   VARIANT=q128 VARIANT_FLAGS='-DQUICK_BYTES=128u' [VARIANT_SRC=dir] bash build.sh variant
+# compiles VARIANT_SRC/src/libc.c (default: this tree) as build_wasi compiles libtagalloc.a, with
+# VARIANT_FLAGS added, and links it with the bench driver as build_bench links tagalloc-wasi.wasm
+# (the same bytes when nothing is added), into build/variants/VARIANT.wasm. For a change to the
+# code, VARIANT_SRC is a second checkout (git worktree add) that holds it.
+build_variant() {
+    local name=${VARIANT:?VARIANT=name [VARIANT_FLAGS=...] bash build.sh variant}
+    local src=${VARIANT_SRC:-.} out=build/variants
+    [ -f build/bench/replay.o ] && [ -f build/bench/bump-wasi.wasm ] || build_bench
+    mkdir -p $out
+    clang $WASI_FLAGS $DROPIN_FAST $DROPIN_DEFINES ${VARIANT_FLAGS:-} -c "$src/src/libc.c" \
+        -o $out/$name.o
+    wasi_link_o2 $out/$name.wasm -mexec-model=reactor build/bench/replay.o $out/$name.o
+    local code=$(($(stat -c %s $out/$name.wasm) - $(stat -c %s build/bench/bump-wasi.wasm)))
+    printf '%8d bytes  %s (code bytes, as bench/run.js counts them)\n' $code $out/$name.wasm
 }
 
 # Programs: bench/programs/*.c, whole C programs that allocate as real ones do, each linked with

@@ -1,0 +1,172 @@
+// Two or more builds of the bench driver, side by side: the A/B comparison behind bench/README.md's
+// "interleaved runs", for deciding whether a change to src/ is worth its bytes.
+//   node bench/compare.js [--rounds N] [--processes P] [--cold] [--traces WHICH]
+//                         BASE.wasm OTHER.wasm...
+// BASE and OTHER are replay modules: build/bench/*.wasm, or variants that
+// `VARIANT=name VARIANT_FLAGS='-D...' bash build.sh variant` builds into build/variants/.
+// --rounds     rounds a trace (default 7); each round gives every module, in a rotating order, a
+//              few warm passes (and with --cold one pass on a fresh instance)
+// --processes  run P processes one after another (default 1) and report medians over them: the
+//              same module's figure moves by up to a fifth between processes (bench/README.md)
+// --traces     malloclab, programs (default: both), or trace names separated by commas
+// Prints, a trace a line, each module's speed as a ratio to BASE's (above 1: faster) and its heap
+// end in bytes (utilisation: lower is better); then the total time of each set, as a ratio.
+// Nothing is written. Like bench/run.js, it times with Liftoff off, so code is optimised up front.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import v8 from 'node:v8';
+import vm from 'node:vm';
+import { readTraces } from './trace.js';
+import { check, instantiate, load, median, timePass } from './replay.js';
+
+v8.setFlagsFromString('--no-turbo-fast-api-calls');
+v8.setFlagsFromString('--no-liftoff');
+v8.setFlagsFromString('--expose-gc');
+const collectGarbage = vm.runInNewContext('gc');
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const SETS = ['malloclab', 'programs'];
+const WARM = { minPasses: 3, maxPasses: 50, budgetMs: 20 }; // as bench/run.js's rounds
+
+function parseArgs(argv) {
+  const args = { rounds: 7, processes: 1, cold: false, traces: null, json: false, files: [] };
+  const count = (value, option) => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 1) throw new Error(`${option} takes a whole number above 0.`);
+    return n;
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--rounds') args.rounds = count(argv[++i], a);
+    else if (a === '--processes') args.processes = count(argv[++i], a);
+    else if (a === '--cold') args.cold = true;
+    else if (a === '--traces') args.traces = argv[++i];
+    else if (a === '--json') args.json = true; // one process's figures, for the parent
+    else if (a.startsWith('--')) {
+      throw new Error(`Unknown option ${a}; see the top of bench/compare.js.`);
+    } else args.files.push(a);
+  }
+  if (args.files.length < 2) throw new Error('Give at least two modules: the base, then others.');
+  for (const f of args.files) if (!fs.existsSync(f)) throw new Error(`${f}: no such file.`);
+  args.traces = selectTraces(args.traces);
+  return args;
+}
+
+/** The traces asked for, in set order; short ones (under 100 ops) only when named. */
+function selectTraces(which) {
+  const all = SETS.flatMap((set) => readTraces(path.join(ROOT, 'traces', set))
+    .map((t) => ({ ...t, set })));
+  if (!which) return all.filter((t) => t.count >= 100);
+  if (SETS.includes(which)) return all.filter((t) => t.set === which && t.count >= 100);
+  const names = which.split(',');
+  const picked = all.filter((t) => names.some((n) => t.name === n || t.name === `${n}-bal`));
+  const missing = names.filter((n) => !picked.some((t) => t.name === n || t.name === `${n}-bal`));
+  if (missing.length) throw new Error(`No trace named ${missing.join(', ')} in traces/.`);
+  return picked;
+}
+
+/** One process: per trace, each module's median warm (and cold) pass in ms and its heap end. */
+function measure(args) {
+  const modules = args.files.map((file) => ({
+    file, module: new WebAssembly.Module(fs.readFileSync(file)),
+  }));
+  const rows = [];
+  for (const trace of args.traces) {
+    const runs = modules.map(({ file, module }) => {
+      const exports = instantiate(module, { wasm: file, name: file });
+      const checked = check(exports, trace);
+      if (checked.failure) throw new Error(`${file} on ${trace.name}: ${checked.failure}`);
+      exports.replay_release();
+      return { file, module, exports, heapBytes: checked.heapBytes, warm: [], cold: [] };
+    });
+    for (let round = 0; round < args.rounds; round++) {
+      for (let k = 0; k < runs.length; k++) {
+        const run = runs[(k + round) % runs.length];
+        const start = performance.now();
+        for (let n = 0; n < WARM.maxPasses &&
+             (n < WARM.minPasses || performance.now() - start < WARM.budgetMs); n++) {
+          run.warm.push(timePass(run.exports).ms);
+        }
+        if (!args.cold) continue;
+        const fresh = instantiate(run.module, { wasm: run.file, name: run.file });
+        load(fresh, trace);
+        collectGarbage(); // the instances before it are not this pass's to free
+        run.cold.push(timePass(fresh).ms);
+      }
+    }
+    rows.push({
+      trace: trace.name, set: trace.set, heapBytes: runs.map((r) => r.heapBytes),
+      warmMs: runs.map((r) => median(r.warm)),
+      coldMs: args.cold ? runs.map((r) => median(r.cold)) : null,
+    });
+  }
+  return rows;
+}
+
+/** Medians over processes of each trace's figures (the heap ends are the same in every one). */
+function combine(perProcess) {
+  const medianOf = (pick) => perProcess[0].map((_, i) => perProcess[0][i][pick] &&
+    perProcess[0][i][pick].map((_, m) => median(perProcess.map((rows) => rows[i][pick][m]))));
+  const warm = medianOf('warmMs'), cold = medianOf('coldMs');
+  return perProcess[0].map((row, i) => ({ ...row, warmMs: warm[i], coldMs: cold[i] }));
+}
+
+function report(args, rows, processes) {
+  const names = args.files.map((f) => path.basename(f, '.wasm'));
+  const ratios = (ms) => ms.map((t, m) => (m ? (ms[0] / t).toFixed(3) : `${t.toFixed(3)} ms`));
+  const width = Math.max(12, ...rows.map((r) => r.trace.length)) + 2;
+  const cell = (text) => String(text).padStart(Math.max(12, ...names.map((n) => n.length)) + 2);
+  const kinds = rows[0].coldMs ? ['warm', 'cold'] : ['warm'];
+  console.log(`${processes} process${processes > 1 ? 'es' : ''}, ${args.rounds} rounds a trace;`
+    + ' speed as BASE\'s time over each'
+    + ` module's (above 1: faster), heap end in bytes (lower: less memory)`);
+  for (const kind of kinds) {
+    console.log(`\n${kind}`.padEnd(width + 1) + names.map(cell).join('') + cell('heap end →'));
+    for (const r of rows) {
+      console.log(r.trace.padEnd(width) + ratios(r[`${kind}Ms`]).map(cell).join('')
+        + '  ' + r.heapBytes.join(' '));
+    }
+    for (const set of SETS) {
+      const inSet = rows.filter((r) => r.set === set);
+      if (!inSet.length) continue;
+      const total = names.map((_, m) => inSet.reduce((s, r) => s + r[`${kind}Ms`][m], 0));
+      console.log(`${set} total`.padEnd(width) + ratios(total).map(cell).join(''));
+    }
+  }
+}
+
+let args;
+try {
+  args = parseArgs(process.argv.slice(2));
+} catch (error) {
+  console.error(`bench/compare.js: ${error.message}`);
+  process.exit(2);
+}
+/** One process's figures; a module that fails a trace's checking pass, or traps, ends the run. */
+function measured() {
+  try {
+    return measure(args);
+  } catch (error) {
+    console.error(`bench/compare.js: ${error.message}`);
+    process.exit(1);
+  }
+}
+
+if (args.json) {
+  process.stdout.write(JSON.stringify(measured()));
+} else if (args.processes === 1) {
+  report(args, measured(), 1);
+} else {
+  const script = fileURLToPath(import.meta.url);
+  const perProcess = [];
+  for (let p = 0; p < args.processes; p++) {
+    process.stderr.write(`process ${p + 1}/${args.processes}\n`);
+    const child = spawnSync(process.execPath, [script, '--json', ...process.argv.slice(2)],
+      { encoding: 'utf8', maxBuffer: 64 << 20, stdio: ['ignore', 'pipe', 'inherit'] });
+    if (child.status !== 0) process.exit(child.status ?? 1);
+    perProcess.push(JSON.parse(child.stdout));
+  }
+  report(args, combine(perProcess), args.processes);
+}
