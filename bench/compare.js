@@ -10,7 +10,8 @@
 //              same module's figure moves by up to a fifth between processes (bench/README.md)
 // --traces     malloclab, programs (default: both), or trace names separated by commas
 // Prints, a trace a line, each module's speed as a ratio to BASE's (above 1: faster) and its heap
-// end in bytes (utilisation: lower is better); then the total time of each set, as a ratio.
+// end in bytes (utilisation: lower is better); then the total time of each set, as a ratio, and
+// each module's code bytes as bench/run.js counts them.
 // Nothing is written. Like bench/run.js, it times with Liftoff off, so code is optimised up front.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -135,6 +136,16 @@ function report(args, rows, processes) {
       console.log(`${set} total`.padEnd(width) + ratios(total).map(cell).join(''));
     }
   }
+  console.log('code bytes'.padEnd(width) + args.files.map(codeBytes).map(cell).join(''));
+}
+
+/** A module's bytes less its toolchain's bump build of the same driver, as bench/run.js counts
+ * them (an Emscripten module imports from its glue; a wasi reactor imports nothing). */
+function codeBytes(file) {
+  const module = new WebAssembly.Module(fs.readFileSync(file));
+  const glue = WebAssembly.Module.imports(module).some((i) => i.name === 'emscripten_resize_heap');
+  const bump = path.join(ROOT, 'build', 'bench', glue ? 'bump-emscripten.wasm' : 'bump-wasi.wasm');
+  return fs.existsSync(bump) ? fs.statSync(file).size - fs.statSync(bump).size : '?';
 }
 
 let args;

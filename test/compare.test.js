@@ -42,6 +42,10 @@ test('compare reports each module against the first, a trace a line, with its he
     assert.deepEqual(line.slice(4).map(Number), [heapEnd(base, name), heapEnd(other, name)]);
   }
   assert.match(run.stdout, /^malloclab total /m);
+  const bytes = (file) => fs.statSync(path.join(root, file)).size;
+  const code = run.stdout.split('\n').find((l) => l.startsWith('code bytes'));
+  assert.deepEqual(code?.trim().split(/\s+/).slice(2).map(Number),
+    [base, other].map((f) => bytes(f) - bytes(built('bump-wasi.wasm'))), 'as run.js counts them');
   assert.doesNotMatch(run.stdout, /^programs total /m, 'no program trace was asked for');
   assert.doesNotMatch(run.stdout, /^cold/m, 'cold passes only with --cold');
 });
