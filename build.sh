@@ -89,12 +89,15 @@ DROPIN_SMALL="-Os -finline-functions -DTAGALLOC_FAST_PATHS=0 -DTAGALLOC_VICTIM=0
 
 # wasm32-wasi: link it before libc: clang --target=wasm32-wasi prog.c build/wasi/libtagalloc.a
 WASI_FLAGS="--target=wasm32-wasi --sysroot=$WASI_SYSROOT -std=c11 -Wall -Wextra -Werror"
+wasi_dropin() { # object, source tree, then flags: src/libc.c compiled as the wasi drop-ins are
+    clang $WASI_FLAGS $DROPIN_DEFINES "${@:3}" -c "$2/src/libc.c" -o "$1"
+}
 build_wasi() {
     mkdir -p build/wasi
     local variant
     for variant in "libtagalloc:$DROPIN_FAST" "libtagalloc-small:$DROPIN_SMALL"; do
         local name=${variant%%:*}
-        clang $WASI_FLAGS ${variant#*:} $DROPIN_DEFINES -c src/libc.c -o build/wasi/$name.o
+        wasi_dropin build/wasi/$name.o . ${variant#*:}
         rm -f build/wasi/$name.a
         llvm-ar rcs build/wasi/$name.a build/wasi/$name.o
         bytes build/wasi/$name.a
@@ -289,6 +292,7 @@ wasi_link_o2() {
     clang --target=wasm32-wasi --sysroot=$WASI_SYSROOT "$@" -o "$wasm"
     wasm-opt -O2 --strip-debug --strip-producers --strip-target-features "$wasm" -o "$wasm"
 }
+wasi_bench() { wasi_link_o2 "$1" -mexec-model=reactor "${@:2}"; } # output, objects, libraries
 
 # Bench: bench/replay.c linked against each allocator it compares (build/bench/*.wasm), the bump
 # build of the same driver whose bytes the others subtract, and a native driver for callgrind.
@@ -300,7 +304,6 @@ build_bench() {
         -sMAXIMUM_MEMORY=4GB -sTOTAL_STACK=65536) # wasm-ld's stack, 64 KiB
     local driver=bench/replay.c out=build/bench
 
-    wasi_bench() { wasi_link_o2 "$1" -mexec-model=reactor "${@:2}"; } # output, objects, libraries
     "${cc[@]}" -c $driver -o $out/replay.o
     "${cc[@]}" -DREPLAY_BUMP=1 -c $driver -o $out/replay-bump.o
     wasi_bench $out/bump-wasi.wasm $out/replay-bump.o
@@ -374,17 +377,16 @@ build_bench() {
 # A variant of the wasi drop-in for bench/compare.js, built only when asked:
 #   VARIANT=q128 VARIANT_FLAGS='-DQUICK_BYTES=128u' [VARIANT_SRC=dir] bash build.sh variant
 # compiles VARIANT_SRC/src/libc.c (default: this tree) as build_wasi compiles libtagalloc.a, with
-# VARIANT_FLAGS added, and links it with the bench driver as build_bench links tagalloc-wasi.wasm
-# (the same bytes when nothing is added), into build/variants/VARIANT.wasm. For a change to the
-# code, VARIANT_SRC is a second checkout (git worktree add) that holds it.
+# VARIANT_FLAGS after the drop-in's own, and links it with the bench driver as build_bench links
+# tagalloc-wasi.wasm (the same bytes when nothing is added), into build/variants/VARIANT.wasm. For
+# a change to the code, VARIANT_SRC is a second checkout (git worktree add) that holds it.
 build_variant() {
     local name=${VARIANT:?VARIANT=name [VARIANT_FLAGS=...] bash build.sh variant}
     local src=${VARIANT_SRC:-.} out=build/variants
     [ -f build/bench/replay.o ] && [ -f build/bench/bump-wasi.wasm ] || build_bench
     mkdir -p $out
-    clang $WASI_FLAGS $DROPIN_FAST $DROPIN_DEFINES ${VARIANT_FLAGS:-} -c "$src/src/libc.c" \
-        -o $out/$name.o
-    wasi_link_o2 $out/$name.wasm -mexec-model=reactor build/bench/replay.o $out/$name.o
+    wasi_dropin $out/$name.o "$src" $DROPIN_FAST ${VARIANT_FLAGS:-}
+    wasi_bench $out/$name.wasm build/bench/replay.o $out/$name.o
     local code=$(($(stat -c %s $out/$name.wasm) - $(stat -c %s build/bench/bump-wasi.wasm)))
     printf '%8d bytes  %s (code bytes, as bench/run.js counts them)\n' $code $out/$name.wasm
 }
