@@ -20,7 +20,7 @@ import { fileURLToPath } from 'node:url';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { readTraces } from './trace.js';
-import { check, instantiate, load, median, timePass } from './replay.js';
+import { check, instantiate, median, timeRound } from './replay.js';
 
 v8.setFlagsFromString('--no-turbo-fast-api-calls');
 v8.setFlagsFromString('--no-liftoff');
@@ -29,7 +29,6 @@ const collectGarbage = vm.runInNewContext('gc');
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SETS = ['malloclab', 'programs'];
-const WARM = { minPasses: 3, maxPasses: 50, budgetMs: 20 }; // as bench/run.js's rounds
 
 function parseArgs(argv) {
   const args = { rounds: 7, processes: 1, cold: false, traces: null, json: false, files: [] };
@@ -85,16 +84,12 @@ function measure(args) {
     for (let round = 0; round < args.rounds; round++) {
       for (let k = 0; k < runs.length; k++) {
         const run = runs[(k + round) % runs.length];
-        const start = performance.now();
-        for (let n = 0; n < WARM.maxPasses &&
-             (n < WARM.minPasses || performance.now() - start < WARM.budgetMs); n++) {
-          run.warm.push(timePass(run.exports).ms);
-        }
-        if (!args.cold) continue;
-        const fresh = instantiate(run.module, { wasm: run.file, name: run.file });
-        load(fresh, trace);
-        collectGarbage(); // the instances before it are not this pass's to free
-        run.cold.push(timePass(fresh).ms);
+        const allocator = { wasm: run.file, name: run.file };
+        const outcome = timeRound(run.exports, args.cold
+          ? { module: run.module, allocator, trace, collect: collectGarbage } : null);
+        if (outcome.failure) throw new Error(`${run.file} on ${trace.name}: ${outcome.failure}`);
+        run.warm.push(...outcome.warm);
+        if (args.cold) run.cold.push(outcome.cold);
       }
     }
     rows.push({

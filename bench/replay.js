@@ -140,3 +140,33 @@ export function timePass(exports) {
   exports.replay_release();
   return { ms: t1 - t0 };
 }
+
+/** A round's warm passes: at least minPasses, then more while the round is under budgetMs. */
+export const WARM_ROUND = { minPasses: 3, maxPasses: 50, budgetMs: 20 };
+
+/**
+ * One round of a trace for one allocator, as bench/run.js and bench/compare.js time it: warm
+ * passes in its checked instance, then, when `cold` is given, one pass on a fresh instance of
+ * the module with the trace loaded, after `cold.collect()` (a garbage collection: freeing the
+ * instances before it is not this pass's work).
+ * @param {WebAssembly.Exports} exports  an instance that has the trace loaded
+ * @param {{module: WebAssembly.Module, allocator: object, trace: object, collect: () => void}
+ *   | null} cold
+ * @returns {{warm: number[], cold: number | null} | {failure: string}}
+ */
+export function timeRound(exports, cold) {
+  const warm = [];
+  const start = performance.now();
+  for (let n = 0; n < WARM_ROUND.maxPasses &&
+       (n < WARM_ROUND.minPasses || performance.now() - start < WARM_ROUND.budgetMs); n++) {
+    const pass = timePass(exports);
+    if (pass.failure) return pass;
+    warm.push(pass.ms);
+  }
+  if (!cold) return { warm, cold: null };
+  const fresh = instantiate(cold.module, cold.allocator);
+  load(fresh, cold.trace);
+  cold.collect();
+  const pass = timePass(fresh);
+  return pass.failure ? pass : { warm, cold: pass.ms };
+}

@@ -12,7 +12,7 @@ import path from 'node:path';
 import vm from 'node:vm';
 import { fileURLToPath } from 'node:url';
 import { readTraces, tracePrefix } from './trace.js';
-import { check, instantiate, load, median, timePass } from './replay.js';
+import { WARM_ROUND, check, instantiate, median, timeRound } from './replay.js';
 import { chartSvg, markdownTables } from './report.js';
 
 // Set before any module compiles: node:wasi can crash after memory.grow with fast API calls on,
@@ -36,7 +36,6 @@ const SETS = [
 const BASELINE = 'wasi-libc dlmalloc';
 const AVERAGED_MIN_OPS = 100; // smaller traces (short1, short2) are for debugging: listed, not averaged
 const ROUNDS = 11; // each round times every allocator once more: load drifts hit all alike
-const WARM = { minPasses: 3, maxPasses: 50, budgetMs: 20 }; // a round's warm passes
 // First, next and best fit walk the free list: one pass over the gcc, jq, perl or python3 trace
 // (traces/programs) takes them 1 to 30 s, where the other allocators take under 50 ms. On a
 // trace longer than this they run the checking pass (utilisation) and are not timed,
@@ -188,22 +187,14 @@ function runTrace(entries, trace, quick, step) {
       const t = timed[(k + round) % timed.length];
       if (t.r.failure) continue;
       step(`${trace.name}  round ${round + 1}/${ROUNDS}  ${t.e.allocator.name}`);
-      const outcome = guarded(() => {
-        const start = performance.now();
-        for (let n = 0; n < WARM.maxPasses &&
-             (n < WARM.minPasses || performance.now() - start < WARM.budgetMs); n++) {
-          const pass = timePass(t.exports);
-          if (pass.failure) return pass;
-          t.warm.push(pass.ms);
-        }
-        const fresh = instantiate(t.e.module, t.e.allocator);
-        load(fresh, trace);
-        collectGarbage();
-        const pass = timePass(fresh);
-        if (!pass.failure) t.cold.push(pass.ms);
-        return pass;
-      });
-      if (outcome.failure) t.r.failure = outcome.failure;
+      const outcome = guarded(() => timeRound(t.exports,
+        { module: t.e.module, allocator: t.e.allocator, trace, collect: collectGarbage }));
+      if (outcome.failure) {
+        t.r.failure = outcome.failure;
+      } else {
+        t.warm.push(...outcome.warm);
+        t.cold.push(outcome.cold);
+      }
     }
   }
   for (const t of timed) {
@@ -304,7 +295,7 @@ function main() {
     baseline: BASELINE,
     seconds: Math.round((performance.now() - started) / 1000),
     settings: {
-      averagedMinOps: AVERAGED_MIN_OPS, rounds: ROUNDS, warmPassesPerRound: WARM,
+      averagedMinOps: AVERAGED_MIN_OPS, rounds: ROUNDS, warmPassesPerRound: WARM_ROUND,
       walkingTimedMaxOps: WALKING_TIMED_MAX_OPS, walkingQuickOps: WALKING_QUICK_OPS,
     },
     sets: sets.map(({ name, title, dir, traces: inSet }) =>
