@@ -156,8 +156,9 @@ test('freeIndex lists each size class with its chunks newest first, then the vic
       const index = heap.freeIndex();
       const classOf = (request) => heap.sizeClass(request);
       assert.deepEqual(classOf(24), { bin: 2, low: 32, high: 32 });
-      assert.deepEqual(classOf(300), { bin: 19, low: 304, high: 304 }); // 16 B wide to 512 B,
-      assert.deepEqual(classOf(600), { bin: 35, low: 608, high: 624 }); // 32 B to 1 KiB
+      assert.deepEqual(classOf(300), { bin: 19, low: 304, high: 304 }); // one size below 512 B,
+      assert.deepEqual(classOf(600), { bin: 38, low: 608, high: 608 }); // 16 B wide to 1 KiB,
+      assert.deepEqual(classOf(1500), { bin: 79, low: 1504, high: 1520 }); // 32 B to 2 KiB
       assert.deepEqual(index.lists.map((l) => [l.bin, l.low, l.high, l.marked, l.chunks]), [
         [2, 32, 32, true, [{ payload: small[3], size: 32 }, { payload: small[1], size: 32 }]],
         [7, 112, 112, true, [{ payload: large[4], size: 112 }]],

@@ -106,21 +106,21 @@ for (const { name, debug } of VARIANTS) {
       assert.deepEqual(shape(heap), ['U416']);
     });
 
-    // 100 free 512-byte holes, each before a used block, and deepest in their list (freed first)
-    // one hole of 528: all in the class of 512 to 543 bytes. A request for 528 bytes finds the
-    // first few holes too small; the rest are left alone while the heap can grow.
+    // 100 free 1,024-byte holes, each before a used block, and deepest in their list (freed
+    // first) one hole of 1,040: all in the class of 1,024 to 1,055 bytes. A request for 1,040
+    // bytes finds the first few holes too small; the rest are left alone while the heap can grow.
     async function fragmentedClass() {
       const heap = await fresh({ debug, policy: 'segregated' });
-      const deep = heap.malloc(524);
+      const deep = heap.malloc(1036);
       heap.malloc(200);
       const holes = Array.from({ length: 100 }, () => {
-        const p = heap.malloc(508);
+        const p = heap.malloc(1020);
         heap.malloc(200); // 208 bytes: large, so it lies between the holes
         return p;
       });
       heap.free(deep);
       holes.forEach((p) => heap.free(p));
-      assert.equal(shape(heap).filter((s) => s === 'F512').length, 100);
+      assert.equal(shape(heap).filter((s) => s === 'F1024').length, 100);
       return { heap, deep };
     }
 
@@ -128,7 +128,7 @@ for (const { name, debug } of VARIANTS) {
       async () => {
         const { heap, deep } = await fragmentedClass();
         const before = heap.stats().heapSize;
-        const p = heap.malloc(524);
+        const p = heap.malloc(1036);
         const probes = heap.events().filter((e) => e.kind === 'probe');
         assert.ok(probes.length <= 6, `${probes.length} probes: 4 of the class, victim, top`);
         assert.notEqual(p, deep, 'the top served it');
@@ -143,9 +143,9 @@ for (const { name, debug } of VARIANTS) {
         if (!last.used) heap.malloc(last.size - 4); // the top, taken whole
         const { heapStart, heapSize } = heap.stats();
         heap.maxMemory = heapStart + heapSize; // the end tag stays where it is
-        assert.equal(heap.malloc(524), deep);
+        assert.equal(heap.malloc(1036), deep);
         assert.equal(heap.lastError, 'NONE');
-        assert.equal(heap.malloc(524), 0);
+        assert.equal(heap.malloc(1036), 0);
         assert.equal(heap.lastError, 'OUT_OF_MEMORY');
         assert.equal(heap.stats().heapSize, heapSize);
         assert.deepEqual(heap.check(), { ok: true });
