@@ -127,6 +127,33 @@ export function median(values) {
   return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
 }
 
+/** bench/run.js's allocator results from several processes (`runs`: one array a process) as
+ * one: the first process's checks (they do not depend on the process), and each trace's warm and
+ * cold time the median of the processes' medians. A trace that failed in any process failed. */
+export function mergeProcesses(runs) {
+  return runs[0].map((first, i) => {
+    const merged = { ...first, perTrace: {} };
+    for (const [name, p] of Object.entries(first.perTrace)) {
+      const all = runs.map((run) => run[i].perTrace[name]);
+      const failed = all.find((q) => q.failure);
+      if (failed) {
+        merged.perTrace[name] = { ...p, failure: failed.failure };
+        merged.status = 'failed';
+        continue;
+      }
+      const q = { ...p };
+      merged.perTrace[name] = q;
+      if (p.warmMs === undefined) continue; // checked, not timed
+      q.warmMs = median(all.map((r) => r.warmMs));
+      q.coldMs = median(all.map((r) => r.coldMs));
+      q.warmPasses = all.reduce((n, r) => n + r.warmPasses, 0);
+      q.warmOpsPerSec = p.warmOpsPerSec * (p.warmMs / q.warmMs);
+      q.coldOpsPerSec = p.coldOpsPerSec * (p.coldMs / q.coldMs);
+    }
+    return merged;
+  });
+}
+
 /**
  * One timed pass, then an untimed replay_release so the next pass starts from an empty heap.
  * @param {WebAssembly.Exports} exports  an instance that has the trace loaded

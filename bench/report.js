@@ -37,7 +37,10 @@ export function markdownTables(report) {
     `× is the ratio to ${report.baseline}; above 1 is better: more of the memory holds ` +
     'payload, or more ops a second. Utilisation is peak live payload bytes over the highest ' +
     'payload end minus `__heap_base` (heap end), or over the memory grown past `__heap_base` ' +
-    '(pages). Throughput is ops over the median time of a pass, summed over traces: warm is ' +
+    '(pages). Throughput is ops over the median time of a pass, summed over traces' +
+    (report.settings?.processes > 1
+      ? ` (a trace's time: the median of ${report.settings.processes} processes' medians)`
+      : '') + ': warm is ' +
     'repeated passes in one instance, cold a fresh instance each (memory.grow and first touch ' +
     'of pages included, so noisier). ' +
     'Code bytes: the allocator\'s `.wasm` minus the same driver\'s bump-allocator build. ' +

@@ -1,18 +1,24 @@
 // Replays allocation traces against tagalloc and its peers, set by set; see bench/README.md.
-//   node bench/run.js [--quick] [--out FILE] [--only WORD] [DIR ...]
+//   node bench/run.js [--quick] [--out FILE] [--only WORD] [--processes N] [DIR ...]
 // --quick    one checking pass per allocator and trace, no timing, nothing written but --out
 // --out      where the JSON goes (default bench/results/latest.json in a full run); with it,
 //            bench/results/ is left alone (the tables go to stdout only)
 // --only     just the allocators whose name contains WORD (repeatable), and the baseline
+// --processes  the timed rounds in N processes, one after another (default 3); a trace's time
+//            is the median of the processes' medians, which halves the spread between runs
+//            (bench/README.md, tenth round)
 // DIR        more directories of .rep traces, each a set of its own after malloclab and programs
 import v8 from 'node:v8';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import vm from 'node:vm';
 import { fileURLToPath } from 'node:url';
 import { readTraces, tracePrefix } from './trace.js';
-import { WARM_ROUND, check, instantiate, median, timeRound } from './replay.js';
+import {
+  WARM_ROUND, check, instantiate, median, mergeProcesses, timeRound,
+} from './replay.js';
 import { chartSvg, markdownTables } from './report.js';
 
 // Set before any module compiles: node:wasi can crash after memory.grow with fast API calls on,
@@ -91,16 +97,38 @@ const ALLOCATORS = [
 ];
 
 function parseArgs(argv) {
-  const args = { quick: false, out: null, only: [], dirs: [] };
+  const args = { quick: false, out: null, only: [], dirs: [], processes: 3, worker: null };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--quick') args.quick = true;
     else if (a === '--out') args.out = argv[++i];
     else if (a === '--only') args.only.push(argv[++i]);
+    else if (a === '--processes') args.processes = Number(argv[++i]);
+    else if (a === '--worker') args.worker = argv[++i]; // a child: its results go to this file
     else if (a.startsWith('--')) throw new Error(`Unknown option ${a}; see the top of bench/run.js.`);
     else args.dirs.push(a);
   }
+  if (!(Number.isInteger(args.processes) && args.processes >= 1)) {
+    throw new Error('--processes takes a whole number, 1 or more.');
+  }
   return args;
+}
+
+/** The timed run in `count` child processes, one after another: each one's allocator results. */
+function runProcesses(count, argv) {
+  const runs = [];
+  for (let k = 0; k < count; k++) {
+    const file = path.join(os.tmpdir(), `tagalloc-bench-${process.pid}-${k}.json`);
+    progress(`process ${k + 1} of ${count}`, true);
+    const child = spawnSync(process.execPath, [fileURLToPath(import.meta.url), ...argv,
+      '--worker', file], { stdio: ['ignore', 'ignore', 'inherit'] });
+    if (!fs.existsSync(file)) {
+      throw new Error(`bench process ${k + 1} of ${count} ended with status ${child.status}`);
+    }
+    runs.push(JSON.parse(fs.readFileSync(file, 'utf8')));
+    fs.rmSync(file);
+  }
+  return runs;
 }
 
 /** The sets and their traces; a trace outside malloclab is named `set/trace`. */
@@ -278,13 +306,20 @@ function main() {
     progress(text, lastTrace !== traceIndex);
     lastTrace = traceIndex;
   };
-  const entries = allocators.map(prepare);
-  for (const trace of traces) {
-    traceIndex++;
-    runTrace(entries, trace, args.quick, step);
+  let results;
+  if (args.processes > 1 && !args.quick && !args.worker) {
+    const argv = [...args.only.flatMap((word) => ['--only', word]), ...args.dirs];
+    results = mergeProcesses(runProcesses(args.processes, argv));
+  } else {
+    const entries = allocators.map(prepare);
+    for (const trace of traces) {
+      traceIndex++;
+      runTrace(entries, trace, args.quick, step);
+    }
+    results = entries.map((e) => e.result);
+    if (process.stderr.isTTY) process.stderr.write('\n');
   }
-  const results = entries.map((e) => e.result);
-  if (process.stderr.isTTY) process.stderr.write('\n');
+  if (args.worker) return fs.writeFileSync(args.worker, JSON.stringify(results));
   summarise(results, sets);
 
   const report = {
@@ -295,6 +330,7 @@ function main() {
     baseline: BASELINE,
     seconds: Math.round((performance.now() - started) / 1000),
     settings: {
+      processes: args.quick ? 1 : args.processes,
       averagedMinOps: AVERAGED_MIN_OPS, rounds: ROUNDS, warmPassesPerRound: WARM_ROUND,
       walkingTimedMaxOps: WALKING_TIMED_MAX_OPS, walkingQuickOps: WALKING_QUICK_OPS,
     },

@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseTrace, tracePrefix } from '../bench/trace.js';
-import { check, instantiate } from '../bench/replay.js';
+import { check, instantiate, mergeProcesses } from '../bench/replay.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const built = (file) => path.join(root, 'build', 'bench', file);
@@ -156,4 +156,22 @@ test('a prefix of a trace replays its first ops and counts its own peak live byt
   assert.deepEqual([...prefix.ops], [...whole.ops.subarray(0, 8)]);
   assert.equal(checkWith('dlmalloc-wasi.wasm', prefix).failure, null);
   assert.equal(tracePrefix(whole, 7), whole);
+});
+
+test('several processes merge into one result: each time the median of the processes\'', () => {
+  const timed = (warmMs, coldMs) => ({ failure: null, utilHeap: 0.5, warmMs, coldMs,
+    warmPasses: 10, warmOpsPerSec: 1000 / (warmMs / 1000), coldOpsPerSec: 1000 / (coldMs / 1000) });
+  const run = (a, b, c) => [
+    { name: 'one', status: 'ok',
+      perTrace: { t: timed(a, 2 * a), u: { failure: null, utilHeap: 1 } } },
+    { name: 'two', status: 'ok', perTrace: { t: c ?? timed(b, b) } },
+  ];
+  const merged = mergeProcesses([run(3, 1), run(1, 5), run(2, 3, { failure: 'trapped' })]);
+  const t = merged[0].perTrace.t;
+  assert.deepEqual([t.warmMs, t.coldMs, t.warmPasses, t.utilHeap], [2, 4, 30, 0.5]);
+  assert.equal(Math.round(t.warmOpsPerSec), 500000, 'ops a second follow the merged time');
+  assert.equal(Math.round(t.coldOpsPerSec), 250000);
+  assert.deepEqual(merged[0].perTrace.u, { failure: null, utilHeap: 1 }, 'untimed: as checked');
+  assert.equal(merged[1].perTrace.t.failure, 'trapped', 'a failure in one process is a failure');
+  assert.equal(merged[1].status, 'failed');
 });
