@@ -13,14 +13,13 @@
 // end in bytes (utilisation: lower is better); then the total time of each set, as a ratio, and
 // each module's code bytes as bench/run.js counts them.
 // Nothing is written. Like bench/run.js, it times with Liftoff off, so code is optimised up front.
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { readTraces } from './trace.js';
-import { check, instantiate, median, timeRound } from './replay.js';
+import { check, inProcesses, instantiate, median, timeRound } from './replay.js';
 
 v8.setFlagsFromString('--no-turbo-fast-api-calls');
 v8.setFlagsFromString('--no-liftoff');
@@ -165,14 +164,7 @@ if (args.json) {
 } else if (args.processes === 1) {
   report(args, measured(), 1);
 } else {
-  const script = fileURLToPath(import.meta.url);
-  const perProcess = [];
-  for (let p = 0; p < args.processes; p++) {
-    process.stderr.write(`process ${p + 1}/${args.processes}\n`);
-    const child = spawnSync(process.execPath, [script, '--json', ...process.argv.slice(2)],
-      { encoding: 'utf8', maxBuffer: 64 << 20, stdio: ['ignore', 'pipe', 'inherit'] });
-    if (child.status !== 0) process.exit(child.status ?? 1);
-    perProcess.push(JSON.parse(child.stdout));
-  }
+  const perProcess = inProcesses(fileURLToPath(import.meta.url), process.argv.slice(2),
+    args.processes, (k) => process.stderr.write(`process ${k + 1}/${args.processes}\n`));
   report(args, combine(perProcess), args.processes);
 }

@@ -1,6 +1,8 @@
 // Runs bench/replay.c's modules from JavaScript: instantiating them, loading a trace into the
 // driver's static ops, the checking pass and the timed passes. bench/run.js drives it for every
 // allocator; test/bench.test.js uses it on deliberately faulty builds.
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
 
 /** Why a pass stopped, by bench/replay.c's REPLAY_* code. */
 export const FAILURES = [
@@ -125,6 +127,25 @@ export function median(values) {
   const s = [...values].sort((a, b) => a - b);
   const mid = s.length >> 1;
   return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+}
+
+/** Runs `script` (bench/run.js or bench/compare.js) with `argv` and `--json` in `count`
+ * processes, one after another; each prints its figures as JSON, returned here parsed. `note(k)`
+ * is called before process k starts. A timed figure moves between processes with where V8 puts
+ * the machine code, so both scripts take medians over processes (bench/README.md). */
+export function inProcesses(script, argv, count, note) {
+  const outputs = [];
+  for (let k = 0; k < count; k++) {
+    note(k);
+    const child = spawnSync(process.execPath, [script, ...argv, '--json'],
+      { encoding: 'utf8', maxBuffer: 256 << 20, stdio: ['ignore', 'pipe', 'inherit'] });
+    if (child.status !== 0) {
+      throw new Error(`${path.basename(script)}: process ${k + 1} of ${count} ended with ` +
+        `status ${child.status}`);
+    }
+    outputs.push(JSON.parse(child.stdout));
+  }
+  return outputs;
 }
 
 /** bench/run.js's allocator results from several processes (`runs`: one array a process) as

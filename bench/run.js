@@ -9,7 +9,6 @@
 //            (bench/README.md, tenth round)
 // DIR        more directories of .rep traces, each a set of its own after malloclab and programs
 import v8 from 'node:v8';
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -17,7 +16,7 @@ import vm from 'node:vm';
 import { fileURLToPath } from 'node:url';
 import { readTraces, tracePrefix } from './trace.js';
 import {
-  WARM_ROUND, check, instantiate, median, mergeProcesses, timeRound,
+  WARM_ROUND, check, inProcesses, instantiate, median, mergeProcesses, timeRound,
 } from './replay.js';
 import { chartSvg, markdownTables } from './report.js';
 
@@ -97,14 +96,14 @@ const ALLOCATORS = [
 ];
 
 function parseArgs(argv) {
-  const args = { quick: false, out: null, only: [], dirs: [], processes: 3, worker: null };
+  const args = { quick: false, out: null, only: [], dirs: [], processes: 3, json: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--quick') args.quick = true;
     else if (a === '--out') args.out = argv[++i];
     else if (a === '--only') args.only.push(argv[++i]);
     else if (a === '--processes') args.processes = Number(argv[++i]);
-    else if (a === '--worker') args.worker = argv[++i]; // a child: its results go to this file
+    else if (a === '--json') args.json = true; // one process's results, for the parent
     else if (a.startsWith('--')) throw new Error(`Unknown option ${a}; see the top of bench/run.js.`);
     else args.dirs.push(a);
   }
@@ -112,23 +111,6 @@ function parseArgs(argv) {
     throw new Error('--processes takes a whole number, 1 or more.');
   }
   return args;
-}
-
-/** The timed run in `count` child processes, one after another: each one's allocator results. */
-function runProcesses(count, argv) {
-  const runs = [];
-  for (let k = 0; k < count; k++) {
-    const file = path.join(os.tmpdir(), `tagalloc-bench-${process.pid}-${k}.json`);
-    progress(`process ${k + 1} of ${count}`, true);
-    const child = spawnSync(process.execPath, [fileURLToPath(import.meta.url), ...argv,
-      '--worker', file], { stdio: ['ignore', 'ignore', 'inherit'] });
-    if (!fs.existsSync(file)) {
-      throw new Error(`bench process ${k + 1} of ${count} ended with status ${child.status}`);
-    }
-    runs.push(JSON.parse(fs.readFileSync(file, 'utf8')));
-    fs.rmSync(file);
-  }
-  return runs;
 }
 
 /** The sets and their traces; a trace outside malloclab is named `set/trace`. */
@@ -307,9 +289,10 @@ function main() {
     lastTrace = traceIndex;
   };
   let results;
-  if (args.processes > 1 && !args.quick && !args.worker) {
+  if (args.processes > 1 && !args.quick && !args.json) {
     const argv = [...args.only.flatMap((word) => ['--only', word]), ...args.dirs];
-    results = mergeProcesses(runProcesses(args.processes, argv));
+    results = mergeProcesses(inProcesses(fileURLToPath(import.meta.url), argv, args.processes,
+      (k) => progress(`process ${k + 1} of ${args.processes}`, true)));
   } else {
     const entries = allocators.map(prepare);
     for (const trace of traces) {
@@ -319,7 +302,7 @@ function main() {
     results = entries.map((e) => e.result);
     if (process.stderr.isTTY) process.stderr.write('\n');
   }
-  if (args.worker) return fs.writeFileSync(args.worker, JSON.stringify(results));
+  if (args.json) return process.stdout.write(JSON.stringify(results));
   summarise(results, sets);
 
   const report = {
