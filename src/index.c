@@ -86,7 +86,7 @@ static HOT bool index_remove(heap *h, chunk *c) {
         h->victim = 0;
         return true;
     }
-    if (!is_top(h, c)) list_unlink(h, c);
+    if (!heap_is_segregated(h) || c != h->top) list_unlink(h, c); /* the top is on no list */
     return false;
 }
 
