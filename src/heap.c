@@ -280,15 +280,16 @@ static INLINED_IN_DROP_INS chunk *heap_allocate(heap *h, uint32_t size) {
  * and head agree. A few loads and compares a call. */
 static HOT chunk *chunk_verify(heap *h, const void *payload) {
     uintptr_t p = (uintptr_t)payload;
-    if (p < (uintptr_t)h->start + TAG_BYTES || p >= (uintptr_t)h->end || p % ALIGN)
+    if (p <= (uintptr_t)h->start || p >= (uintptr_t)h->end || p % ALIGN) /* an aligned p above
+                                                                       * start is past its head */
         return refuse(h, TAGALLOC_ERR_INVALID_POINTER, payload); /* no heap yet: end is 0 */
     chunk *c = chunk_from_payload(payload);
     uint32_t room = (uint32_t)(h->end - c), size = chunk_size(c);
     bool fits = size >= CHUNK_MIN && size <= room;
-    if (fits && !chunk_is_held(c)) /* free or quick. No foot check: a chunk merged into the one
-                                     * before it */
-        return refuse(h, TAGALLOC_ERR_DOUBLE_FREE, payload); /* keeps its head, not its foot */
-    if (!fits || !chunk_is_used(c)) return refuse(h, TAGALLOC_ERR_CORRUPTED_CHUNK, payload);
+    if (!fits || !chunk_is_held(c)) /* a head that fits but reads free or quick: a double free
+                                     * (no foot check: a chunk merged into the one before it
+                                     * keeps its head, not its foot) */
+        return refuse(h, fits ? TAGALLOC_ERR_DOUBLE_FREE : TAGALLOC_ERR_CORRUPTED_CHUNK, payload);
     chunk *next = c + size;
     uint32_t next_size = chunk_size(next);
     bool next_ok = chunk_is_prev_used(next) &&
@@ -482,7 +483,8 @@ static bool resize_in_place(heap *h, chunk *c, uint32_t size) {
             victim = index_remove(h, next);
         }
         uint32_t both = have + chunk_size(next), left = both - size;
-        if (TAGALLOC_FAST_PATHS && (victim || is_top(h, next)) && left >= CHUNK_MIN) {
+        if (TAGALLOC_FAST_PATHS && (victim || (heap_is_segregated(h) && next == h->top)) &&
+            left >= CHUNK_MIN) {
             h->in_use += size - have; /* [this][top or victim] -> [this + part][the rest] */
             chunk_set(c, size, true);
             note_merge(h, c, next, size);
