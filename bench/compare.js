@@ -18,7 +18,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import v8 from 'node:v8';
 import vm from 'node:vm';
-import { readTraces } from './trace.js';
+import { SETS, selectTraces } from './trace.js';
 import { check, inProcesses, instantiate, median, timeRound } from './replay.js';
 
 v8.setFlagsFromString('--no-turbo-fast-api-calls');
@@ -27,7 +27,6 @@ v8.setFlagsFromString('--expose-gc');
 const collectGarbage = vm.runInNewContext('gc');
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const SETS = ['malloclab', 'programs'];
 
 function parseArgs(argv) {
   const args = { rounds: 7, processes: 1, cold: false, traces: null, json: false, files: [] };
@@ -49,21 +48,8 @@ function parseArgs(argv) {
   }
   if (args.files.length < 2) throw new Error('Give at least two modules: the base, then others.');
   for (const f of args.files) if (!fs.existsSync(f)) throw new Error(`${f}: no such file.`);
-  args.traces = selectTraces(args.traces);
+  args.traces = selectTraces(path.join(ROOT, 'traces'), args.traces);
   return args;
-}
-
-/** The traces asked for, in set order; short ones (under 100 ops) only when named. */
-function selectTraces(which) {
-  const all = SETS.flatMap((set) => readTraces(path.join(ROOT, 'traces', set))
-    .map((t) => ({ ...t, set })));
-  if (!which) return all.filter((t) => t.count >= 100);
-  if (SETS.includes(which)) return all.filter((t) => t.set === which && t.count >= 100);
-  const names = which.split(',');
-  const picked = all.filter((t) => names.some((n) => t.name === n || t.name === `${n}-bal`));
-  const missing = names.filter((n) => !picked.some((t) => t.name === n || t.name === `${n}-bal`));
-  if (missing.length) throw new Error(`No trace named ${missing.join(', ')} in traces/.`);
-  return picked;
 }
 
 /** One process: per trace, each module's median warm (and cold) pass in ms and its heap end. */

@@ -101,3 +101,24 @@ export function readTraces(dir) {
     .sort()
     .map((f) => parseTrace(fs.readFileSync(path.join(dir, f), 'utf8'), path.join(dir, f)));
 }
+
+/** The two trace sets, each a directory of traces/. */
+export const SETS = ['malloclab', 'programs'];
+
+/**
+ * The traces asked for (a set's name, or trace names separated by commas; null: both sets), in
+ * set order, each with its `set`; short ones (under 100 ops) only when named.
+ * @param {string} dir  traces/
+ * @param {string | null} which
+ */
+export function selectTraces(dir, which) {
+  const all = SETS.flatMap((set) => readTraces(path.join(dir, set))
+    .map((t) => ({ ...t, set })));
+  if (!which) return all.filter((t) => t.count >= 100);
+  if (SETS.includes(which)) return all.filter((t) => t.set === which && t.count >= 100);
+  const names = which.split(',');
+  const picked = all.filter((t) => names.some((n) => t.name === n || t.name === `${n}-bal`));
+  const missing = names.filter((n) => !picked.some((t) => t.name === n || t.name === `${n}-bal`));
+  if (missing.length) throw new Error(`No trace named ${missing.join(', ')} in traces/.`);
+  return picked;
+}
