@@ -11,7 +11,8 @@ set -euo pipefail
 cd "$(dirname "$0")"
 export NODE_PATH=${NODE_PATH:-/usr/share/nodejs} # Debian's emcc needs it
 
-APT_PACKAGES="clang lld llvm wasi-libc libclang-rt-dev-wasm32 libclang-rt-14-dev emscripten binaryen wabt chromium"
+APT_PACKAGES="clang lld llvm wasi-libc libclang-rt-dev-wasm32 libclang-rt-14-dev emscripten binaryen wabt chromium
+    valgrind"
 CORE="src/tagalloc.c"
 WASI_SYSROOT=/usr
 
@@ -24,6 +25,7 @@ need_tools() {
     command -v wasm-objdump >/dev/null || missing+=(wasm-objdump)
     command -v emcc >/dev/null || missing+=(emcc)
     command -v chromium >/dev/null || missing+=(chromium)
+    command -v valgrind >/dev/null || missing+=(valgrind) # bench/instructions.js
     [ -f /usr/lib/wasm32-wasi/libc.a ] || missing+=(wasi-libc)
     compgen -G "/usr/lib/llvm-*/lib/clang/*/lib/wasi/libclang_rt.builtins-wasm32.a" >/dev/null ||
         missing+=(libclang-rt-dev-wasm32)

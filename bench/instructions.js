@@ -1,7 +1,8 @@
 // Counts what a warm pass costs instead of timing it: the x86 instructions that V8's optimised
-// code for each module executes a trace op, under valgrind's callgrind. The count is the same in
-// every run (V8 with one thread, fixed seeds and --predictable), where a timed ratio moves by 3%
-// to 20% between processes, so a change of 1% shows. It sees instructions only: no cache miss,
+// code for each module executes a trace op, under valgrind's callgrind. The count is the same
+// within 0.1% in every run at the default --ops (V8 with one thread, fixed seeds and
+// --predictable), where a timed ratio moves by 3% to 20% between processes, so a change of 1%
+// shows. It sees instructions only: no cache miss,
 // no mispredicted branch, no page fault, so it decides between two builds whose heaps are laid
 // out alike (the same blocks in the same places), not between allocators: on the programs'
 // traces dlmalloc runs more slowly than tagalloc with fewer instructions (bench/README.md,

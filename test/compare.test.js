@@ -97,3 +97,15 @@ test('build.sh variant with no flags builds the bench module of the drop-in, byt
   });
   assert.notEqual(named.status, 0, 'a variant needs a name');
 });
+
+test('instructions counts one module alike twice, within 0.5%', () => {
+  const base = built('tagalloc-wasi.wasm');
+  const run = spawnSync(process.execPath, ['bench/instructions.js', '--traces', 'short1',
+    '--ops', '100000', base, base], { cwd: root, encoding: 'utf8' });
+  assert.equal(run.status, 0, run.stderr);
+  const [line] = linesFor(run.stdout, 'short1-bal');
+  assert.ok(line, `no line for short1-bal:\n${run.stdout}`);
+  const [first, second] = line.slice(1, 3).map(Number);
+  assert.ok(first > 20, `a replayed op runs more than 20 instructions: ${line.join(' ')}`);
+  assert.ok(Math.abs(second - first) <= first * 0.005, `counted twice: ${line.join(' ')}`);
+});
