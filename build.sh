@@ -11,8 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 export NODE_PATH=${NODE_PATH:-/usr/share/nodejs} # Debian's emcc needs it
 
-APT_PACKAGES="clang lld llvm wasi-libc libclang-rt-dev-wasm32 libclang-rt-14-dev emscripten binaryen wabt chromium
-    valgrind"
+APT_PACKAGES="clang lld llvm wasi-libc libclang-rt-dev-wasm32 libclang-rt-14-dev emscripten binaryen wabt chromium valgrind"
 CORE="src/tagalloc.c"
 WASI_SYSROOT=/usr
 

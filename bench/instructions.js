@@ -2,11 +2,10 @@
 // code for each module executes a trace op, under valgrind's callgrind. The count is the same
 // within 0.1% in every run at the default --ops (V8 with one thread, fixed seeds and
 // --predictable), where a timed ratio moves by 3% to 20% between processes, so a change of 1%
-// shows. It sees instructions only: no cache miss,
-// no mispredicted branch, no page fault, so it decides between two builds whose heaps are laid
-// out alike (the same blocks in the same places), not between allocators: on the programs'
-// traces dlmalloc runs more slowly than tagalloc with fewer instructions (bench/README.md,
-// twelfth round).
+// shows. It sees instructions only: no cache miss, no mispredicted branch, no page fault, so it
+// decides between two builds whose heaps are laid out alike (the same blocks in the same
+// places), not between allocators: on jq, gcc and python3 tagalloc runs as fast as dlmalloc or
+// faster with 6% to 26% more instructions (bench/README.md, twelfth round).
 //   node bench/instructions.js [--traces WHICH] [--ops N] BASE.wasm OTHER.wasm...
 // --traces  malloclab, programs (default: both), or trace names separated by commas
 // --ops     about this many ops counted a trace and module (default 3,000,000)
