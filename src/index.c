@@ -1,8 +1,8 @@
 /* The free-chunk index and the four fit policies.
  *
- * Every list is circular and doubly linked around a sentinel: a node in the heap struct laid out
- * as a chunk's links (heap.h's bin_link), so linking and unlinking never test for an end, and taking
- * the last chunk off a list finds its bin from the sentinel instead of from the chunk's size.
+ * Every list is circular and doubly linked around a sentinel: a node in the heap struct laid
+ * out as a chunk's links (heap.h's bin_link), so linking and unlinking never test for an end,
+ * and taking the last chunk off a list finds its bin from the sentinel, not the chunk's size.
  *
  * Segregated (the default): one list a size class, TLSF style. Below BIN_EXACT_BYTES a class is
  * one size; above, each power-of-two range splits into BIN_SUBS classes. A bitmap says which
@@ -37,7 +37,7 @@ static HOT chunk *list_unlink(heap *h, chunk *c) {
     links_of(next)[1] = prev;
     links_of(prev)[0] = next;
     if (next == prev && heap_is_segregated(h)) { /* [sentinel][c] -> [sentinel] */
-        uint32_t bin = (uint32_t)(chunk_links(chunk_at(prev)) - h->bins[0]) / 2;
+        uint32_t bin = (prev - bin_link(h, 0)) / (2 * LINK_BYTES); /* sentinels are 2 links apart */
         h->bitmap[bin / 32] &= ~(1u << (bin % 32));
         if (!h->bitmap[bin / 32]) h->summary &= ~(1u << (bin / 32));
     }
