@@ -295,11 +295,11 @@ static HOT chunk *chunk_verify(heap *h, const void *payload) {
                                      * keeps its head, not its foot) */
         return refuse(h, fits ? TAGALLOC_ERR_DOUBLE_FREE : TAGALLOC_ERR_CORRUPTED_CHUNK, payload);
     chunk *next = c + size;
-    uint32_t next_size = chunk_size(next), rest = room - size; /* rest: next to the end tag */
+    uint32_t next_size = chunk_size(next);
     bool next_ok = chunk_is_prev_used(next) &&
-                   (next_size - 1 < rest /* a chunk that fits (an aligned size, not 0) */
-                        ? chunk_is_used(next) || *chunk_foot(next) == next_size
-                        : rest == 0 && *chunk_head(next) == (TAG_USED | TAG_PREV_USED)); /* end */
+                   (next == h->end ? *chunk_head(next) == (TAG_USED | TAG_PREV_USED)
+                                   : next_size - 1 < room - size && /* aligned, not 0: fits */
+                                         (chunk_is_used(next) || *chunk_foot(next) == next_size));
     if (next_ok && !chunk_is_prev_used(c)) {
         uint32_t prev_size = ((const tag *)c)[-1];
         next_ok = prev_size >= CHUNK_MIN && prev_size <= (uint32_t)(c - h->start) &&
